@@ -1,0 +1,70 @@
+"""The blog: an application factory and nothing else that runs at import."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from blog import categories
+from blog import errors
+from blog import posts
+from blog.converters import IdConverter
+from blog.extensions import csrf
+from blog.extensions import db
+from blog.extensions import migrate
+from blog.sqlite import enable_foreign_keys
+from config import get_config
+
+# migrations/ sits beside the package, so `flask db` finds it from any working directory.
+MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(
+    config_name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app for `config_name` (default: $BLOG_CONFIG, else development).
+
+    `overrides` replaces single settings, for one test. The database is not touched:
+    the schema comes from `flask db upgrade`, never from the app.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config_name, overrides)
+    register_extensions(app)
+    register_url_converters(app)
+    register_blueprints(app)
+    errors.register_error_handlers(app)
+    return app
+
+
+def load_config(app: Flask, config_name: str | None, overrides: Mapping[str, Any] | None) -> None:
+    """Read the environment's configuration; refuse to go on if it cannot run."""
+    app.config.from_object(get_config(config_name))
+    app.config.update(overrides or {})
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the bare extensions from blog.extensions to this app."""
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS_DIRECTORY),
+        render_as_batch=True,
+        compare_server_default=True,
+    )
+    csrf.init_app(app)
+    with app.app_context():
+        enable_foreign_keys(db.engine)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Add `<id:...>` for row ids in URLs (before any blueprint uses it)."""
+    app.url_map.converters["id"] = IdConverter
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the posts and categories pages; `/` shows the post list."""
+    app.register_blueprint(posts.bp, url_prefix="/posts")
+    app.register_blueprint(categories.bp, url_prefix="/categories")
+    app.add_url_rule("/", endpoint="index", view_func=posts.routes.index)

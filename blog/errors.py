@@ -1,0 +1,50 @@
+"""Error pages: HTML for browsers, JSON for clients that ask for it."""
+
+from flask import Flask
+from flask import Response
+from flask import json
+from flask import render_template
+from flask import request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from blog.extensions import db
+
+CSRF_MESSAGE = (
+    "This form has expired or did not come from this site. Go back, reload it and try again."
+)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every HTTP error, and any unexpected exception as a 500, with our error page."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+
+
+def handle_csrf_error(error: CSRFError) -> Response:
+    """A form without a valid CSRF token: 400, with advice instead of a bare reason."""
+    error.description = CSRF_MESSAGE
+    return handle_http_error(error)
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    """Render `error` for the client, keeping its status and headers (such as Allow on 405)."""
+    if error.code is not None and error.code >= 500:
+        # Whatever the failed request left in the session must not leak into the next one.
+        db.session.rollback()
+    response = error.get_response()
+    if wants_json():
+        response.set_data(
+            json.dumps({"error": {"status": error.code, "message": error.description}})
+        )
+        response.content_type = "application/json"
+    else:
+        response.set_data(render_template("errors.html", error=error))
+        response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML (a browser never does)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"

@@ -1,0 +1,37 @@
+"""Form pieces shared by the posts and categories pages."""
+
+from flask import render_template
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+from blog.converters import MAX_ID
+
+
+class DeleteForm(FlaskForm):
+    """A confirmation button; its CSRF token is what makes the delete safe."""
+
+    submit = SubmitField("Delete")
+
+
+def strip(value: str | None) -> str | None:
+    """Trim surrounding whitespace, so "  " is as empty as "" and names compare cleanly."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_id(value: object) -> int | None:
+    """Coerce a select field's value: "" means none, otherwise a row id (ValueError if not)."""
+    if value is None or value == "":
+        return None
+    number = int(value)  # type: ignore[call-overload]
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{number} is not a row id")
+    return number
+
+
+def render_form(
+    template: str, form: FlaskForm, status: int | None = None, **context: object
+) -> tuple[str, int]:
+    """Render `template` with `form`: 200 when fresh, 422 when the submission was invalid."""
+    if status is None:
+        status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status

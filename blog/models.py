@@ -1,0 +1,110 @@
+"""The blog's tables. Every change here ships with a migration: `flask db migrate -m "..."`."""
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from sqlalchemy.types import TypeDecorator
+
+from blog.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time stored as naive UTC on every database, read back timezone-aware.
+
+    Storing naive UTC everywhere keeps SQLite, PostgreSQL and MariaDB alike: no engine
+    converts it to a server time zone on the way in or out.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect):  # noqa: ANN201
+        # MariaDB/MySQL keep whole seconds unless asked for microseconds.
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+# MariaDB/MySQL TEXT stops at 64 KiB; a long post needs MEDIUMTEXT there.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The database sets posts.category_id to NULL when a category goes (ON DELETE SET NULL).
+    posts: Mapped[list["Post"]] = relationship(back_populates="category", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.name!r}>"
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (
+        # Newest-first listings, and one category's posts newest first.
+        Index("ix_posts_created_at", "created_at"),
+        Index("ix_posts_category_id_created_at", "category_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(LongText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    # The server default gives rows that predate the column 0 reads.
+    read_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+    category: Mapped[Category | None] = relationship(back_populates="posts")
+
+    @property
+    def was_edited(self) -> bool:
+        """True once the post has changed after its creation (not merely been read)."""
+        return self.updated_at - self.created_at > timedelta(seconds=1)
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} {self.title!r}>"
+
+
+def latest_posts() -> Select[tuple[Post]]:
+    """Every post with its category, newest first (the id breaks ties): what listings show."""
+    return (
+        select(Post)
+        .options(joinedload(Post.category))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+    )

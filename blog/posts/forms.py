@@ -1,0 +1,51 @@
+"""The form for writing and editing a post."""
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import ValidationError
+
+from blog.extensions import db
+from blog.forms import optional_id
+from blog.forms import strip
+from blog.models import Category
+
+MAX_BODY_LENGTH = 100_000
+UNKNOWN_CATEGORY = "Choose a category from the list."
+
+
+class PostForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Give the post a title."), Length(max=200)],
+        filters=[strip],
+    )
+    body = TextAreaField(
+        "Body", validators=[DataRequired("Write something."), Length(max=MAX_BODY_LENGTH)]
+    )
+    category_id = SelectField(
+        "Category",
+        coerce=optional_id,
+        validate_choice=False,
+        invalid_value_message=UNKNOWN_CATEGORY,
+    )
+    submit = SubmitField("Save")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        categories = db.session.execute(select(Category.id, Category.name).order_by(Category.name))
+        self.category_id.choices = [
+            SelectChoice("", "No category"),
+            *(SelectChoice(id, name) for id, name in categories),
+        ]
+
+    def validate_category_id(self, field: SelectField) -> None:
+        # Checked against the database, not the choices: the category may have gone since.
+        if field.data is not None and db.session.get(Category, field.data) is None:
+            raise ValidationError(UNKNOWN_CATEGORY)

@@ -1,0 +1,99 @@
+"""Post pages: list, read, write, edit, delete."""
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import joinedload
+from werkzeug import Response
+
+from blog.extensions import db
+from blog.forms import DeleteForm
+from blog.forms import render_form
+from blog.models import Category
+from blog.models import Post
+from blog.models import latest_posts
+from blog.pagination import int_argument
+from blog.pagination import paginate
+from blog.posts.forms import PostForm
+
+bp = Blueprint("posts", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def index() -> str:
+    """Newest posts first, a page at a time; `?category=<id>` keeps one category's posts."""
+    query = latest_posts()
+    category_id = int_argument("category")
+    category = None
+    if category_id is not None:
+        category = db.get_or_404(Category, category_id, description="No such category.")
+        query = query.where(Post.category_id == category_id)
+    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    return render_template(
+        "posts/index.html", posts=paginate(query), category=category, categories=categories
+    )
+
+
+@bp.get("/<id:post_id>")
+def detail(post_id: int) -> str:
+    """Show a post, counting one read."""
+    count_read(post_id)
+    post = db.session.get(Post, post_id, options=[joinedload(Post.category)])
+    if post is None:
+        abort(404, description="No such post.")
+    return render_template("posts/detail.html", post=post)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create() -> Response | tuple[str, int]:
+    form = PostForm()
+    if form.validate_on_submit():
+        post = Post()
+        form.populate_obj(post)
+        db.session.add(post)
+        db.session.commit()
+        flash(f"Post “{post.title}” created.", "success")
+        return redirect(url_for("posts.index"))
+    return render_form("posts/form.html", form, heading="New post")
+
+
+@bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
+def edit(post_id: int) -> Response | tuple[str, int]:
+    post = db.get_or_404(Post, post_id, description="No such post.")
+    form = PostForm(obj=post)
+    if form.validate_on_submit():
+        form.populate_obj(post)
+        db.session.commit()
+        flash("Post updated.", "success")
+        return redirect(url_for("posts.detail", post_id=post.id))
+    return render_form("posts/form.html", form, heading="Edit post", post=post)
+
+
+@bp.route("/<id:post_id>/delete", methods=["GET", "POST"])
+def delete(post_id: int) -> Response | str:
+    """GET asks for confirmation; POST (with its CSRF token) deletes."""
+    post = db.get_or_404(Post, post_id, description="No such post.")
+    form = DeleteForm()
+    if form.validate_on_submit():
+        db.session.delete(post)
+        db.session.commit()
+        flash(f"Post “{post.title}” deleted.", "success")
+        return redirect(url_for("posts.index"))
+    return render_template("posts/delete.html", post=post, form=form)
+
+
+def count_read(post_id: int) -> None:
+    """Add one read in the database itself, so concurrent readers never lose a count."""
+    db.session.execute(
+        update(Post)
+        .where(Post.id == post_id)
+        # Naming updated_at keeps its onupdate from firing: a read is not an edit.
+        .values(read_count=Post.read_count + 1, updated_at=Post.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()

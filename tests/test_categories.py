@@ -1,0 +1,169 @@
+"""The category pages: counts in one query, create, rename, delete keeping the posts."""
+
+import re
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Category
+from blog.models import Post
+
+
+def category_names(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(Category.name).order_by(Category.id)))
+
+
+def listed(response) -> list[tuple[str, str]]:
+    return re.findall(
+        r'<a href="/categories/\d+">(.*?)</a>\s*<span class="count">(.*?)</span>', response.text
+    )
+
+
+def test_list_shows_each_category_with_its_post_count(client, save):
+    python, rust, _ = save(Category(name="Python"), Category(name="Rust"), Category(name="Go"))
+    save(
+        Post(title="a", body="b", category_id=python),
+        Post(title="c", body="d", category_id=python),
+    )
+    save(Post(title="e", body="f", category_id=rust), Post(title="loose", body="g"))
+    assert listed(client.get("/categories/")) == [
+        ("Go", "0 posts"),
+        ("Python", "2 posts"),
+        ("Rust", "1 post"),
+    ]
+
+
+def test_list_counts_in_one_query_however_many_categories(app, client, save):
+    def statements_for_list() -> int:
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/categories/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    save(Category(name="One"))
+    with_one = statements_for_list()
+    ids = save(*(Category(name=f"Category {i}") for i in range(20)))
+    save(*(Post(title="p", body="b", category_id=id) for id in ids))
+    assert statements_for_list() == with_one == 1
+
+
+def test_empty_list_says_so(client):
+    assert "No categories yet." in client.get("/categories/").text
+
+
+def test_detail_lists_the_categorys_posts(client, save):
+    python, rust = save(Category(name="Python"), Category(name="Rust"))
+    save(
+        Post(title="Snake", body="b", category_id=python),
+        Post(title="Crab", body="b", category_id=rust),
+    )
+    response = client.get(f"/categories/{python}")
+    assert "<h1>Python</h1>" in response.text
+    assert "Snake" in response.text and "Crab" not in response.text
+
+
+def test_detail_is_paginated(app, client, save):
+    app.config["POSTS_PER_PAGE"] = 1
+    [python] = save(Category(name="Python"))
+    save(*(Post(title=f"P{i}", body="b", category_id=python) for i in range(2)))
+    assert f'href="/categories/{python}?page=2"' in client.get(f"/categories/{python}").text
+    assert client.get(f"/categories/{python}?page=2").status_code == 200
+    assert client.get(f"/categories/{python}?page=3").status_code == 404
+    assert client.get(f"/categories/{python}?page=x").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url", ["/categories/7", "/categories/7/edit", "/categories/7/delete", "/categories/x"]
+)
+def test_unknown_category_is_a_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_create_a_category(app, client):
+    response = client.post("/categories/new", data={"name": "  Python "}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Category “Python” created." in response.text
+    assert re.fullmatch(r"/categories/\d+", response.request.path)
+    assert category_names(app) == ["Python"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Give the category a name."),
+        ("   ", "Give the category a name."),
+        ("x" * 65, "Field cannot be longer than 64 characters."),
+    ],
+)
+def test_create_with_a_bad_name_is_a_422_and_writes_nothing(app, client, name, message):
+    response = client.post("/categories/new", data={"name": name})
+    assert response.status_code == 422
+    assert message in response.text
+    assert category_names(app) == []
+
+
+@pytest.mark.parametrize("name", ["Python", "python", " PYTHON "])
+def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, name):
+    save(Category(name="Python"))
+    response = client.post("/categories/new", data={"name": name})
+    assert response.status_code == 409
+    assert "A category with this name already exists." in response.text
+    assert category_names(app) == ["Python"]
+
+
+def test_rename_a_category(app, client, save):
+    [python] = save(Category(name="Python"))
+    assert 'value="Python"' in client.get(f"/categories/{python}/edit").text
+    response = client.post(
+        f"/categories/{python}/edit", data={"name": "Python 3"}, follow_redirects=True
+    )
+    assert "Category renamed." in response.text
+    assert category_names(app) == ["Python 3"]
+
+
+def test_rename_may_change_only_the_case(app, client, save):
+    [python] = save(Category(name="python"))
+    assert client.post(f"/categories/{python}/edit", data={"name": "Python"}).status_code == 302
+    assert category_names(app) == ["Python"]
+
+
+def test_rename_to_another_categorys_name_is_a_409(app, client, save):
+    python, _ = save(Category(name="Python"), Category(name="Rust"))
+    response = client.post(f"/categories/{python}/edit", data={"name": "Rust"})
+    assert response.status_code == 409
+    assert "A category with this name already exists." in response.text
+    assert category_names(app) == ["Python", "Rust"]
+
+
+def test_rename_to_blank_is_a_422(app, client, save):
+    [python] = save(Category(name="Python"))
+    assert client.post(f"/categories/{python}/edit", data={"name": ""}).status_code == 422
+    assert category_names(app) == ["Python"]
+
+
+def test_delete_asks_first_and_keeps_the_posts_uncategorized(app, client, save):
+    python, rust = save(Category(name="Python"), Category(name="Rust"))
+    kept, other = save(
+        Post(title="Kept", body="b", category_id=python),
+        Post(title="Other", body="b", category_id=rust),
+    )
+    assert "Its posts stay" in client.get(f"/categories/{python}/delete").text
+    response = client.post(f"/categories/{python}/delete", follow_redirects=True)
+    assert response.request.path == "/categories/"
+    assert "Category “Python” deleted" in response.text
+    with app.app_context():
+        assert db.session.get(Category, python) is None
+        assert db.session.get(Post, kept).category_id is None
+        assert db.session.get(Post, other).category_id == rust
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 2
+    assert "Uncategorized" in client.get(f"/posts/{kept}").text

@@ -1,0 +1,57 @@
+"""CSRF protection, switched on as in development and production."""
+
+import re
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Category
+from blog.models import Post
+
+# The testing config switches CSRF off for the other tests; here it is on, as everywhere else.
+pytestmark = pytest.mark.options(WTF_CSRF_ENABLED=True)
+
+
+def csrf_token(client, url: str) -> str:
+    return re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(url).text
+    ).group(1)
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/posts/new", {"title": "t", "body": "b"}),
+        ("/categories/new", {"name": "Python"}),
+    ],
+)
+def test_a_form_without_a_valid_token_is_a_400_and_writes_nothing(app, client, url, form):
+    for token in (None, "forged"):
+        data = form if token is None else {**form, "csrf_token": token}
+        response = client.post(url, data=data)
+        assert response.status_code == 400
+        assert "did not come from this site" in response.text
+    assert count(app, Post) == count(app, Category) == 0
+
+
+def test_the_token_from_the_form_is_accepted(app, client):
+    token = csrf_token(client, "/posts/new")
+    response = client.post("/posts/new", data={"title": "t", "body": "b", "csrf_token": token})
+    assert response.status_code == 302
+    assert count(app, Post) == 1
+
+
+def test_delete_needs_the_token(app, client, save):
+    [post_id] = save(Post(title="Safe", body="b"))
+    assert client.post(f"/posts/{post_id}/delete").status_code == 400
+    assert count(app, Post) == 1
+    token = csrf_token(client, f"/posts/{post_id}/delete")
+    assert client.post(f"/posts/{post_id}/delete", data={"csrf_token": token}).status_code == 302
+    assert count(app, Post) == 0

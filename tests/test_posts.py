@@ -1,0 +1,313 @@
+"""The post pages: list, detail with read counts, create, edit, delete, and bad input."""
+
+import re
+import threading
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Category
+from blog.models import Post
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def titles(response) -> list[str]:
+    return re.findall(r'<h2><a href="/posts/\d+">(.*?)</a></h2>', response.text)
+
+
+def post_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Post))
+
+
+def get_post(app, post_id: int) -> Post | None:
+    with app.app_context():
+        return db.session.get(Post, post_id)
+
+
+def dated_posts(count: int, **fields) -> list[Post]:
+    """`count` posts, one minute apart, "Post 0" the oldest."""
+    return [
+        Post(
+            title=f"Post {i}", body=f"Body {i}", created_at=START + timedelta(minutes=i), **fields
+        )
+        for i in range(count)
+    ]
+
+
+def test_home_and_posts_list_the_same_posts(client, save):
+    save(*dated_posts(2))
+    assert titles(client.get("/")) == titles(client.get("/posts/")) == ["Post 1", "Post 0"]
+
+
+def test_empty_blog_says_so(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No posts yet." in response.text
+
+
+def test_list_shows_each_posts_category_and_read_count(client, save):
+    [python] = save(Category(name="Python"))
+    save(
+        Post(title="Typed", body="b", category_id=python, read_count=7),
+        Post(title="Loose", body="b"),
+    )
+    page = client.get("/").text
+    assert re.search(r"Typed.*?>Python</a>.*?7 reads", page, re.S)
+    assert re.search(r"Loose.*?Uncategorized.*?0 reads", page, re.S)
+
+
+def test_list_is_newest_first_and_paginated(app, client, save):
+    app.config["POSTS_PER_PAGE"] = 2
+    save(*dated_posts(5))
+    assert titles(client.get("/posts/")) == ["Post 4", "Post 3"]
+    assert titles(client.get("/posts/?page=2")) == ["Post 2", "Post 1"]
+    last = client.get("/posts/?page=3")
+    assert titles(last) == ["Post 0"]
+    assert 'rel="prev" href="/posts/?page=2"' in last.text
+    assert 'rel="next"' not in last.text
+
+
+def test_page_size_comes_from_posts_per_page(app, client, save):
+    save(*dated_posts(12))
+    assert len(titles(client.get("/"))) == 10  # the default
+    app.config["POSTS_PER_PAGE"] = 4
+    assert len(titles(client.get("/"))) == 4
+
+
+def test_equal_timestamps_keep_a_stable_newest_first_order(client, save):
+    ids = save(*(Post(title=f"Same {i}", body="b", created_at=START) for i in range(3)))
+    assert titles(client.get("/")) == ["Same 2", "Same 1", "Same 0"]
+    assert ids == sorted(ids)
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "²", "99999999999999999999"])
+def test_a_page_that_is_not_a_whole_number_is_a_400_naming_it(client, page):
+    response = client.get(f"/posts/?page={page}")
+    assert response.status_code == 400
+    assert "page: must be a whole number" in response.text
+
+
+def test_a_page_past_the_last_is_a_404(client, save):
+    save(*dated_posts(1))
+    assert client.get("/posts/?page=2").status_code == 404
+    assert client.get("/posts/?page=2147483647").status_code == 404
+
+
+def test_filter_by_category(client, save):
+    python, rust = save(Category(name="Python"), Category(name="Rust"))
+    save(
+        Post(title="In Python", body="b", category_id=python),
+        Post(title="In Rust", body="b", category_id=rust),
+    )
+    response = client.get(f"/posts/?category={python}")
+    assert titles(response) == ["In Python"]
+    assert "Posts in Python" in response.text
+    assert titles(client.get("/posts/?category=")) == ["In Rust", "In Python"]
+
+
+def test_filter_keeps_the_category_in_page_links(app, client, save):
+    app.config["POSTS_PER_PAGE"] = 1
+    [python] = save(Category(name="Python"))
+    save(*dated_posts(2, category_id=python), *dated_posts(2))
+    page = client.get(f"/posts/?category={python}").text
+    assert f'href="/posts/?page=2&amp;category={python}"' in page
+
+
+def test_filter_by_unknown_category_is_a_404_and_by_garbage_a_400(client):
+    assert client.get("/posts/?category=42").status_code == 404
+    response = client.get("/posts/?category=python")
+    assert response.status_code == 400
+    assert "category: must be a whole number" in response.text
+
+
+def test_detail_shows_the_post_with_its_category(client, save):
+    [python] = save(Category(name="Python"))
+    [post_id] = save(Post(title="Hello", body="First line\nsecond line", category_id=python))
+    response = client.get(f"/posts/{post_id}")
+    assert response.status_code == 200
+    assert "<h1>Hello</h1>" in response.text
+    assert "First line\nsecond line" in response.text
+    assert f'href="/categories/{python}">Python</a>' in response.text
+
+
+def test_every_view_counts_one_read(app, client, save):
+    [post_id] = save(Post(title="Counted", body="b"))
+    assert "1 read<" in client.get(f"/posts/{post_id}").text
+    assert "2 reads" in client.get(f"/posts/{post_id}").text
+    client.get(f"/posts/{post_id}")
+    assert get_post(app, post_id).read_count == 3
+
+
+def test_a_read_is_one_atomic_update_in_the_database(app, client, save):
+    [post_id] = save(Post(title="Counted", body="b"))
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client.get(f"/posts/{post_id}")
+    updates = [s for s in statements if s.startswith("UPDATE")]
+    assert len(updates) == 1
+    assert "read_count=(posts.read_count + ?)" in updates[0]
+
+
+def test_concurrent_reads_lose_no_count(app, save):
+    [post_id] = save(Post(title="Popular", body="b"))
+    threads_count, reads_each = 8, 10
+    barrier = threading.Barrier(threads_count)
+    statuses = []
+
+    def reader():
+        client = app.test_client()
+        barrier.wait()
+        statuses.extend(client.get(f"/posts/{post_id}").status_code for _ in range(reads_each))
+
+    threads = [threading.Thread(target=reader) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * threads_count * reads_each
+    assert get_post(app, post_id).read_count == threads_count * reads_each
+
+
+def test_a_read_does_not_count_as_an_edit(app, client, save):
+    [post_id] = save(Post(title="Read me", body="b"))
+    before = get_post(app, post_id).updated_at
+    client.get(f"/posts/{post_id}")
+    assert get_post(app, post_id).updated_at == before
+
+
+@pytest.mark.parametrize("url", ["/posts/999", "/posts/0", "/posts/abc", "/posts/99999999999"])
+def test_unknown_post_is_a_404(client, url):
+    for suffix in ("", "/edit", "/delete"):
+        assert client.get(url + suffix).status_code == 404
+
+
+def test_create_a_post(app, client, save):
+    [python] = save(Category(name="Python"))
+    form = {"title": "  Hello  ", "body": "Hi there", "category_id": str(python)}
+    response = client.post("/posts/new", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == "/posts/"
+    assert "Post “Hello” created." in response.text
+    assert titles(response) == ["Hello"]
+    with app.app_context():
+        post = db.session.scalars(select(Post)).one()
+        assert (post.title, post.body, post.category_id, post.read_count) == (
+            "Hello",
+            "Hi there",
+            python,
+            0,
+        )
+        assert post.created_at.tzinfo is UTC
+
+
+def test_create_without_a_category(app, client):
+    client.post("/posts/new", data={"title": "Loose", "body": "b", "category_id": ""})
+    with app.app_context():
+        assert db.session.scalars(select(Post)).one().category_id is None
+
+
+def test_new_post_form_offers_the_categories(client, save):
+    save(Category(name="Rust"), Category(name="Python"))
+    options = re.findall(r"<option[^>]*>(.*?)</option>", client.get("/posts/new").text)
+    assert options == ["No category", "Python", "Rust"]
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"title": "", "body": "b"}, "title", "Give the post a title."),
+        ({"title": "   ", "body": "b"}, "title", "Give the post a title."),
+        (
+            {"title": "x" * 201, "body": "b"},
+            "title",
+            "Field cannot be longer than 200 characters.",
+        ),
+        ({"title": "t", "body": ""}, "body", "Write something."),
+        (
+            {"title": "t", "body": "b", "category_id": "42"},
+            "category_id",
+            "Choose a category from the list.",
+        ),
+        (
+            {"title": "t", "body": "b", "category_id": "abc"},
+            "category_id",
+            "Choose a category from the list.",
+        ),
+    ],
+)
+def test_create_with_bad_input_shows_the_form_again_and_writes_nothing(
+    app, client, form, field, message
+):
+    response = client.post("/posts/new", data=form)
+    assert response.status_code == 422
+    errors = re.search(rf'<ul class="errors" id="{field}-errors">(.*?)</ul>', response.text, re.S)
+    assert errors and message in errors.group(1)
+    assert post_count(app) == 0
+
+
+def test_a_title_of_exactly_200_characters_is_fine(app, client):
+    assert client.post("/posts/new", data={"title": "x" * 200, "body": "b"}).status_code == 302
+    assert post_count(app) == 1
+
+
+def test_edit_a_post(app, client, save):
+    python, rust = save(Category(name="Python"), Category(name="Rust"))
+    [post_id] = save(
+        Post(title="Old", body="old body", category_id=python, created_at=START, updated_at=START)
+    )
+    form = client.get(f"/posts/{post_id}/edit").text
+    assert 'value="Old"' in form and f'<option selected value="{python}">' in form
+    response = client.post(
+        f"/posts/{post_id}/edit",
+        data={"title": "New", "body": "new body", "category_id": str(rust)},
+        follow_redirects=True,
+    )
+    assert response.request.path == f"/posts/{post_id}"
+    assert "Post updated." in response.text
+    assert "Updated <time" in response.text
+    post = get_post(app, post_id)
+    assert (post.title, post.body, post.category_id) == ("New", "new body", rust)
+    assert post.updated_at > START
+
+
+def test_edit_with_bad_input_writes_nothing(app, client, save):
+    [post_id] = save(Post(title="Keep", body="keep"))
+    response = client.post(f"/posts/{post_id}/edit", data={"title": "", "body": "changed"})
+    assert response.status_code == 422
+    post = get_post(app, post_id)
+    assert (post.title, post.body) == ("Keep", "keep")
+
+
+def test_delete_asks_first_then_deletes(app, client, save):
+    [post_id] = save(Post(title="Doomed", body="b"))
+    confirm = client.get(f"/posts/{post_id}/delete")
+    assert confirm.status_code == 200
+    assert f'action="/posts/{post_id}/delete"' in confirm.text
+    assert get_post(app, post_id) is not None
+    response = client.post(f"/posts/{post_id}/delete", follow_redirects=True)
+    assert response.request.path == "/posts/"
+    assert "Post “Doomed” deleted." in response.text
+    assert get_post(app, post_id) is None
+
+
+def test_output_is_escaped(client, save):
+    [post_id] = save(Post(title="<script>alert(1)</script>", body="<img src=x onerror=alert(1)>"))
+    for page in (client.get("/").text, client.get(f"/posts/{post_id}").text):
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_unicode_round_trips(app, client):
+    title = "Grüße, 世界 🐍"
+    client.post("/posts/new", data={"title": title, "body": "ünïcödé 🎉"})
+    assert title in client.get("/").text

@@ -1,0 +1,19 @@
+"""The WSGI entry point: `gunicorn wsgi:app`, configured by BLOG_CONFIG and the environment."""
+
+from pathlib import Path
+
+from dotenv import load_dotenv
+from gunicorn.errors import AppImportError
+
+# The `flask` command reads .env itself; a WSGI server does not.
+load_dotenv(Path(__file__).resolve().parent / ".env")
+
+from blog import create_app  # noqa: E402  (after .env, which may set BLOG_CONFIG)
+from config import ConfigError  # noqa: E402
+
+try:
+    app = create_app()
+except ConfigError as error:
+    # gunicorn prints an AppImportError as one line and stops, instead of a traceback per
+    # worker and a restart loop.
+    raise AppImportError(error.format_message()) from None
