@@ -121,6 +121,30 @@ def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, name):
     assert category_names(app) == ["Python"]
 
 
+def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client):
+    """Another writer inserts the same name between our check and our INSERT."""
+    with app.app_context():
+        engine = db.engine
+
+    def rival_inserts_first(connection, cursor, statement, *args):
+        if statement.startswith("INSERT INTO categories") and not connection.info.get("rival"):
+            with engine.connect() as rival:
+                rival.info["rival"] = True
+                rival.exec_driver_sql(
+                    "INSERT INTO categories (name, created_at) VALUES ('Python', '2026-01-01')"
+                )
+                rival.commit()
+
+    event.listen(engine, "before_cursor_execute", rival_inserts_first)
+    try:
+        response = client.post("/categories/new", data={"name": "Python"})
+    finally:
+        event.remove(engine, "before_cursor_execute", rival_inserts_first)
+    assert response.status_code == 409
+    assert "A category with this name already exists." in response.text
+    assert category_names(app) == ["Python"]
+
+
 def test_rename_a_category(app, client, save):
     [python] = save(Category(name="Python"))
     assert 'value="Python"' in client.get(f"/categories/{python}/edit").text

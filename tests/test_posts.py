@@ -242,6 +242,16 @@ def test_new_post_form_offers_the_categories(client, save):
             "category_id",
             "Choose a category from the list.",
         ),
+        (
+            {"title": "t", "body": "b", "category_id": "0"},
+            "category_id",
+            "Choose a category from the list.",
+        ),
+        (
+            {"title": "t", "body": "b", "category_id": "99999999999"},
+            "category_id",
+            "Choose a category from the list.",
+        ),
     ],
 )
 def test_create_with_bad_input_shows_the_form_again_and_writes_nothing(
@@ -297,6 +307,14 @@ def test_delete_asks_first_then_deletes(app, client, save):
     assert response.request.path == "/posts/"
     assert "Post “Doomed” deleted." in response.text
     assert get_post(app, post_id) is None
+
+
+def test_flash_messages_are_escaped(client):
+    response = client.post(
+        "/posts/new", data={"title": "<b>bold</b>", "body": "b"}, follow_redirects=True
+    )
+    assert "Post “&lt;b&gt;bold&lt;/b&gt;” created." in response.text
+    assert "<b>bold</b>" not in response.text
 
 
 def test_output_is_escaped(client, save):
