@@ -1,8 +1,12 @@
 """Form pieces shared by the posts and categories pages."""
 
+import re
+
 from flask import render_template
 from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms import SubmitField
+from wtforms.validators import ValidationError
 
 from blog.converters import MAX_ID
 
@@ -11,6 +15,17 @@ class DeleteForm(FlaskForm):
     """A confirmation button; its CSRF token is what makes the delete safe."""
 
     submit = SubmitField("Delete")
+
+
+# Control characters other than tab and newlines: no text needs them, and PostgreSQL
+# refuses NUL outright.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable_text(form: FlaskForm, field: Field) -> None:
+    """Validator: reject text with control characters, instead of failing in the database."""
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Remove the control characters (such as NUL) from this text.")
 
 
 def strip(value: str | None) -> str | None:

@@ -103,6 +103,7 @@ def test_create_a_category(app, client):
         ("", "Give the category a name."),
         ("   ", "Give the category a name."),
         ("x" * 65, "Field cannot be longer than 64 characters."),
+        ("nul\x00", "Remove the control characters (such as NUL) from this text."),
     ],
 )
 def test_create_with_a_bad_name_is_a_422_and_writes_nothing(app, client, name, message):

@@ -243,6 +243,16 @@ def test_new_post_form_offers_the_categories(client, save):
             "Choose a category from the list.",
         ),
         (
+            {"title": "nul\x00byte", "body": "b"},
+            "title",
+            "Remove the control characters (such as NUL) from this text.",
+        ),
+        (
+            {"title": "t", "body": "bell\x07"},
+            "body",
+            "Remove the control characters (such as NUL) from this text.",
+        ),
+        (
             {"title": "t", "body": "b", "category_id": "0"},
             "category_id",
             "Choose a category from the list.",

@@ -6,13 +6,14 @@ from wtforms import SubmitField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from blog.forms import printable_text
 from blog.forms import strip
 
 
 class CategoryForm(FlaskForm):
     name = StringField(
         "Name",
-        validators=[DataRequired("Give the category a name."), Length(max=64)],
+        validators=[DataRequired("Give the category a name."), Length(max=64), printable_text],
         filters=[strip],
     )
     submit = SubmitField("Save")

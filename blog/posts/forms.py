@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 
 from blog.extensions import db
 from blog.forms import optional_id
+from blog.forms import printable_text
 from blog.forms import strip
 from blog.models import Category
 
@@ -23,11 +24,12 @@ UNKNOWN_CATEGORY = "Choose a category from the list."
 class PostForm(FlaskForm):
     title = StringField(
         "Title",
-        validators=[DataRequired("Give the post a title."), Length(max=200)],
+        validators=[DataRequired("Give the post a title."), Length(max=200), printable_text],
         filters=[strip],
     )
     body = TextAreaField(
-        "Body", validators=[DataRequired("Write something."), Length(max=MAX_BODY_LENGTH)]
+        "Body",
+        validators=[DataRequired("Write something."), Length(max=MAX_BODY_LENGTH), printable_text],
     )
     category_id = SelectField(
         "Category",

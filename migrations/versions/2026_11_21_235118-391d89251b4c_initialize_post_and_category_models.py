@@ -55,9 +55,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_index("ix_posts_created_at")
-        batch_op.drop_index("ix_posts_category_id_created_at")
-
+    # Dropping a table drops its indexes. Dropping them one by one first, as generated,
+    # fails on MariaDB/MySQL: the foreign key on category_id needs its index.
     op.drop_table("posts")
     op.drop_table("categories")
