@@ -8,8 +8,6 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from blog.extensions import db
-
 CSRF_MESSAGE = (
     "This form has expired or did not come from this site. Go back, reload it and try again."
 )
@@ -29,9 +27,6 @@ def handle_csrf_error(error: CSRFError) -> Response:
 
 def handle_http_error(error: HTTPException) -> Response:
     """Render `error` for the client, keeping its status and headers (such as Allow on 405)."""
-    if error.code is not None and error.code >= 500:
-        # Whatever the failed request left in the session must not leak into the next one.
-        db.session.rollback()
     response = error.get_response()
     if wants_json():
         response.set_data(

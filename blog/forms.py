@@ -3,15 +3,30 @@
 import re
 
 from flask import render_template
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms import SubmitField
 from wtforms.validators import ValidationError
 
-from blog.converters import MAX_ID
+from blog.converters import parse_id
 
 
-class DeleteForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form posted from one of our pages: HTML form fields only.
+
+    Flask-WTF would also read a JSON body as form data, with numbers, lists and objects
+    where the fields expect text.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
+            if request.is_json:
+                return request.form  # empty: the fields keep their defaults
+            return super().wrap_formdata(form, formdata)
+
+
+class DeleteForm(PageForm):
     """A confirmation button; its CSRF token is what makes the delete safe."""
 
     submit = SubmitField("Delete")
@@ -19,7 +34,7 @@ class DeleteForm(FlaskForm):
 
 # Control characters other than tab and newlines: no text needs them, and PostgreSQL
 # refuses NUL outright.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def printable_text(form: FlaskForm, field: Field) -> None:
@@ -37,9 +52,9 @@ def optional_id(value: object) -> int | None:
     """Coerce a select field's value: "" means none, otherwise a row id (ValueError if not)."""
     if value is None or value == "":
         return None
-    number = int(value)  # type: ignore[call-overload]
-    if not 1 <= number <= MAX_ID:
-        raise ValueError(f"{number} is not a row id")
+    number = parse_id(str(value))
+    if number is None:
+        raise ValueError(f"{value!r} is not a row id")
     return number
 
 

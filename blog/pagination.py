@@ -7,6 +7,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
 from blog.converters import MAX_ID
+from blog.converters import parse_id
 from blog.extensions import db
 
 
@@ -15,9 +16,10 @@ def int_argument(name: str, default: int | None = None) -> int | None:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID):
+    number = parse_id(raw)
+    if number is None:
         abort(400, description=f"{name}: must be a whole number from 1 to {MAX_ID}, not {raw!r}")
-    return int(raw)
+    return number
 
 
 def paginate(query: Select) -> Pagination:

@@ -91,10 +91,15 @@ def run_migrations_online():
 
     def migrate(connection):
         with sqlite_foreign_keys_off(connection):
-            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                # Inside each migration's transaction, so a violation rolls it back.
+                on_version_apply=lambda **kw: check_foreign_keys(connection),
+                **conf_args,
+            )
             with context.begin_transaction():
                 context.run_migrations()
-                check_foreign_keys(connection)
 
     # pytest-alembic and other tools hand over a Connection, or an Engine (anything with
     # .connect()); otherwise the app's own engine is used.
@@ -115,13 +120,24 @@ def sqlite_foreign_keys_off(connection):
     # Straight to the driver: through SQLAlchemy the pragma would open a transaction that
     # Alembic then takes for the caller's and never commits.
     sqlite = connection.connection.driver_connection
-    enabled = sqlite.execute("PRAGMA foreign_keys").fetchone()[0]
+    enabled = foreign_keys(sqlite)
     sqlite.execute("PRAGMA foreign_keys=OFF")
+    if foreign_keys(sqlite):
+        raise RuntimeError(
+            "SQLite ignores PRAGMA foreign_keys inside a transaction: hand env.py a "
+            "connection that has not written anything yet"
+        )
     try:
         yield
     finally:
         if enabled:
+            # Ignored if a caller's transaction is still open; the app's engine switches
+            # foreign keys on again whenever a connection is checked out of its pool.
             sqlite.execute("PRAGMA foreign_keys=ON")
+
+
+def foreign_keys(sqlite):
+    return sqlite.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def check_foreign_keys(connection):

@@ -113,13 +113,22 @@ def test_create_with_a_bad_name_is_a_422_and_writes_nothing(app, client, name, m
     assert category_names(app) == []
 
 
-@pytest.mark.parametrize("name", ["Python", "python", " PYTHON "])
-def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, name):
-    save(Category(name="Python"))
+@pytest.mark.parametrize(
+    ("existing", "name"),
+    [("Python", "Python"), ("Python", "python"), ("Python", " PYTHON "), ("Ärger", "ärger")],
+)
+def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, existing, name):
+    save(Category(name=existing))
     response = client.post("/categories/new", data={"name": name})
     assert response.status_code == 409
     assert "A category with this name already exists." in response.text
-    assert category_names(app) == ["Python"]
+    assert category_names(app) == [existing]
+
+
+def test_a_json_body_is_not_a_form(app, client):
+    response = client.post("/categories/new", json={"name": 5})
+    assert response.status_code == 422
+    assert category_names(app) == []
 
 
 def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client):

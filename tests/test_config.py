@@ -90,8 +90,9 @@ def test_a_missing_production_variable_never_breaks_development():
 def test_posts_per_page_comes_from_the_environment():
     assert get_config("testing", environ={}).POSTS_PER_PAGE == 10
     assert get_config("testing", environ={"POSTS_PER_PAGE": "25"}).POSTS_PER_PAGE == 25
-    with pytest.raises(ConfigError, match="POSTS_PER_PAGE"):
-        get_config("testing", environ={"POSTS_PER_PAGE": "0"})
+    for bad in ("0", "ten", "²", "-5"):
+        with pytest.raises(ConfigError, match="POSTS_PER_PAGE must be a positive whole number"):
+            get_config("testing", environ={"POSTS_PER_PAGE": bad})
 
 
 def test_create_app_takes_overrides_for_one_test(tmp_path):

@@ -181,6 +181,90 @@ def test_env_py_migrates_a_connection_or_engine_handed_in(app, tmp_path):
         engine.dispose()
 
 
+# env.py's SQLite safeguards, proven with scratch revisions on top of the real history.
+
+
+@pytest.fixture
+def scratch_history(tmp_path) -> Path:
+    """A copy of migrations/ that tests may add revisions to."""
+    directory = tmp_path / "history"
+    shutil.copytree(MIGRATIONS_DIRECTORY, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    return directory
+
+
+def add_revision(directory: Path, revision: str, upgrade: str) -> None:
+    """A revision on top of the head of `directory`, whose upgrade runs `upgrade`."""
+    body = "\n".join(f"    {line}" for line in upgrade.strip().splitlines())
+    (directory / "versions" / f"2099_01_01_000000-{revision}_scratch.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {revision!r}\n"
+        f"down_revision = {READ_COUNT!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        f"def upgrade():\n{body}\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+
+def upgrade_with(app, directory: Path) -> None:
+    with app.app_context():
+        command.upgrade(migrate.get_config(directory), "head")
+
+
+def test_a_batch_rebuild_of_categories_keeps_every_posts_category(empty_app, scratch_history):
+    # Batch mode drops and recreates `categories`; with foreign keys on, that drop would
+    # run ON DELETE SET NULL on every post.
+    upgrade_with(empty_app, scratch_history)
+    run_sql(
+        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
+    )
+    insert_post(empty_app, "kept")
+    run_sql(empty_app, "UPDATE posts SET category_id = 1")
+    add_revision(
+        scratch_history,
+        "rebuildcats",
+        """
+with op.batch_alter_table("categories", recreate="always") as batch_op:
+    batch_op.add_column(sa.Column("note", sa.String(20)))
+""",
+    )
+    upgrade_with(empty_app, scratch_history)
+    assert run_sql(empty_app, "SELECT title, category_id FROM posts") == [("kept", 1)]
+    assert run_sql(empty_app, "SELECT version_num FROM alembic_version") == [("rebuildcats",)]
+
+
+def test_a_migration_that_breaks_a_foreign_key_is_rolled_back(empty_app, scratch_history):
+    upgrade_with(empty_app, scratch_history)
+    add_revision(
+        scratch_history,
+        "dangling",
+        """
+op.execute(
+    "INSERT INTO posts (title, body, created_at, updated_at, category_id)"
+    " VALUES ('orphan', 'b', '2026-01-01', '2026-01-01', 999)"
+)
+""",
+    )
+    with pytest.raises(RuntimeError, match="broken foreign keys"):
+        upgrade_with(empty_app, scratch_history)
+    assert run_sql(empty_app, "SELECT version_num FROM alembic_version") == [(READ_COUNT,)]
+    assert run_sql(empty_app, "SELECT title FROM posts") == []
+
+
+def test_foreign_keys_come_back_on_after_migrating_in_a_callers_transaction(empty_app):
+    with empty_app.app_context():
+        engine = db.engine
+        config = migrate.get_config()
+        with engine.begin() as connection:
+            migrated = connection.connection.driver_connection
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection is migrated
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
 # The `flask db` commands, as a developer types them.
 
 

@@ -1,16 +1,16 @@
 """The form for creating and renaming a category."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from blog.forms import PageForm
 from blog.forms import printable_text
 from blog.forms import strip
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(PageForm):
     name = StringField(
         "Name",
         validators=[DataRequired("Give the category a name."), Length(max=64), printable_text],

@@ -85,19 +85,21 @@ def delete(category_id: int) -> Response | str:
 
 
 def save(category: Category) -> bool:
-    """Commit `category` unless another one has its name (ignoring case); False if taken."""
-    same_name = select(Category.id).where(func.lower(Category.name) == category.name.lower())
+    """Commit `category` unless another one has its name, ignoring case; False if taken."""
+    # Compared in Python: SQL lower() leaves non-ASCII letters alone on SQLite.
+    others = select(Category.name)
     if category.id is not None:
-        same_name = same_name.where(Category.id != category.id)
-    with db.session.no_autoflush:
-        taken = db.session.scalar(same_name.limit(1)) is not None
+        others = others.where(Category.id != category.id)
+    with db.session.no_autoflush:  # the new name is not in the database yet
+        taken = any(
+            name.casefold() == category.name.casefold() for name in db.session.scalars(others)
+        )
     if taken:
-        db.session.rollback()
         return False
     db.session.add(category)
     try:
         db.session.commit()
-    except IntegrityError:  # created by someone else since the check
+    except IntegrityError:  # the same name, committed by someone else since the check
         db.session.rollback()
         return False
     return True

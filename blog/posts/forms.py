@@ -1,6 +1,5 @@
 """The form for writing and editing a post."""
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms import StringField
@@ -12,6 +11,7 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from blog.extensions import db
+from blog.forms import PageForm
 from blog.forms import optional_id
 from blog.forms import printable_text
 from blog.forms import strip
@@ -21,7 +21,7 @@ MAX_BODY_LENGTH = 100_000
 UNKNOWN_CATEGORY = "Choose a category from the list."
 
 
-class PostForm(FlaskForm):
+class PostForm(PageForm):
     title = StringField(
         "Title",
         validators=[DataRequired("Give the post a title."), Length(max=200), printable_text],

@@ -8,6 +8,7 @@ from flask import render_template
 from flask import url_for
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug import Response
 
@@ -19,6 +20,7 @@ from blog.models import Post
 from blog.models import latest_posts
 from blog.pagination import int_argument
 from blog.pagination import paginate
+from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
 
 bp = Blueprint("posts", __name__, template_folder="templates")
@@ -56,9 +58,9 @@ def create() -> Response | tuple[str, int]:
         post = Post()
         form.populate_obj(post)
         db.session.add(post)
-        db.session.commit()
-        flash(f"Post “{post.title}” created.", "success")
-        return redirect(url_for("posts.index"))
+        if save(form):
+            flash(f"Post “{post.title}” created.", "success")
+            return redirect(url_for("posts.index"))
     return render_form("posts/form.html", form, heading="New post")
 
 
@@ -68,9 +70,9 @@ def edit(post_id: int) -> Response | tuple[str, int]:
     form = PostForm(obj=post)
     if form.validate_on_submit():
         form.populate_obj(post)
-        db.session.commit()
-        flash("Post updated.", "success")
-        return redirect(url_for("posts.detail", post_id=post.id))
+        if save(form):
+            flash("Post updated.", "success")
+            return redirect(url_for("posts.detail", post_id=post.id))
     return render_form("posts/form.html", form, heading="Edit post", post=post)
 
 
@@ -85,6 +87,17 @@ def delete(post_id: int) -> Response | str:
         flash(f"Post “{post.title}” deleted.", "success")
         return redirect(url_for("posts.index"))
     return render_template("posts/delete.html", post=post, form=form)
+
+
+def save(form: PostForm) -> bool:
+    """Commit the post; if its category was deleted since validation, say so on the form."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.category_id.errors = [*form.category_id.errors, UNKNOWN_CATEGORY]
+        return False
+    return True
 
 
 def count_read(post_id: int) -> None:
