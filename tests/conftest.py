@@ -3,12 +3,15 @@
 import shutil
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import event
 
 from blog import create_app
 from blog.extensions import db
@@ -70,6 +73,34 @@ def save(app: Flask) -> Callable[..., list[int]]:
             return [row.id for row in rows]
 
     return save
+
+
+@pytest.fixture
+def rival(app: Flask) -> Callable[[str, str], AbstractContextManager[None]]:
+    """A concurrent writer at the worst moment: `with rival(prefix, sql):` runs `sql` on
+    another connection (and commits it) just before the app's first statement that starts
+    with `prefix`."""
+
+    @contextmanager
+    def rival(prefix: str, sql: str) -> Iterator[None]:
+        with app.app_context():
+            engine = db.engine
+        done = []
+
+        def write_first(connection, cursor, statement, *args) -> None:
+            if statement.startswith(prefix) and not done:
+                done.append(statement)
+                with engine.begin() as other:
+                    other.exec_driver_sql(sql)
+
+        event.listen(engine, "before_cursor_execute", write_first)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", write_first)
+        assert done, f"the app ran no statement starting with {prefix!r}"
+
+    return rival
 
 
 @pytest.fixture(autouse=True)

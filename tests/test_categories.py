@@ -131,25 +131,11 @@ def test_a_json_body_is_not_a_form(app, client):
     assert category_names(app) == []
 
 
-def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client):
+def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client, rival):
     """Another writer inserts the same name between our check and our INSERT."""
-    with app.app_context():
-        engine = db.engine
-
-    def rival_inserts_first(connection, cursor, statement, *args):
-        if statement.startswith("INSERT INTO categories") and not connection.info.get("rival"):
-            with engine.connect() as rival:
-                rival.info["rival"] = True
-                rival.exec_driver_sql(
-                    "INSERT INTO categories (name, created_at) VALUES ('Python', '2026-01-01')"
-                )
-                rival.commit()
-
-    event.listen(engine, "before_cursor_execute", rival_inserts_first)
-    try:
+    insert = "INSERT INTO categories (name, created_at) VALUES ('Python', '2026-01-01')"
+    with rival("INSERT INTO categories", insert):
         response = client.post("/categories/new", data={"name": "Python"})
-    finally:
-        event.remove(engine, "before_cursor_execute", rival_inserts_first)
     assert response.status_code == 409
     assert "A category with this name already exists." in response.text
     assert category_names(app) == ["Python"]

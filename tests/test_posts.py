@@ -285,24 +285,12 @@ def test_a_json_body_is_not_a_form(app, client, body):
     assert post_count(app) == 0
 
 
-def test_a_category_deleted_while_the_post_is_saved_is_a_422(app, client, save):
+def test_a_category_deleted_while_the_post_is_saved_is_a_422(app, client, save, rival):
     [doomed] = save(Category(name="Doomed"))
-    with app.app_context():
-        engine = db.engine
-
-    def rival_deletes_the_category(connection, cursor, statement, *args):
-        if statement.startswith("INSERT INTO posts") and not connection.info.get("rival"):
-            with engine.begin() as rival:
-                rival.info["rival"] = True
-                rival.exec_driver_sql(f"DELETE FROM categories WHERE id = {doomed}")
-
-    event.listen(engine, "before_cursor_execute", rival_deletes_the_category)
-    try:
+    with rival("INSERT INTO posts", f"DELETE FROM categories WHERE id = {doomed}"):
         response = client.post(
             "/posts/new", data={"title": "t", "body": "b", "category_id": doomed}
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", rival_deletes_the_category)
     assert response.status_code == 422
     assert "Choose a category from the list." in response.text
     assert post_count(app) == 0
