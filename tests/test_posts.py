@@ -296,6 +296,18 @@ def test_a_category_deleted_while_the_post_is_saved_is_a_422(app, client, save, 
     assert post_count(app) == 0
 
 
+def test_a_category_deleted_while_an_edit_is_saved_is_a_422(app, client, save, rival):
+    [doomed] = save(Category(name="Doomed"))
+    [post_id] = save(Post(title="Keep", body="b"))
+    with rival("UPDATE posts", f"DELETE FROM categories WHERE id = {doomed}"):
+        response = client.post(
+            f"/posts/{post_id}/edit", data={"title": "New", "body": "b", "category_id": doomed}
+        )
+    assert response.status_code == 422
+    post = get_post(app, post_id)
+    assert (post.title, post.category_id) == ("Keep", None)
+
+
 def test_a_title_of_exactly_200_characters_is_fine(app, client):
     assert client.post("/posts/new", data={"title": "x" * 200, "body": "b"}).status_code == 302
     assert post_count(app) == 1
