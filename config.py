@@ -33,7 +33,7 @@ class Config:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.check(environ)
         self.SECRET_KEY = environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
-        self.SQLALCHEMY_DATABASE_URI = (
+        self.SQLALCHEMY_DATABASE_URI = with_driver(
             environ.get(self.DATABASE_URL_VARIABLE) or self.DEFAULT_DATABASE_URL
         )
         self.POSTS_PER_PAGE = _positive_int(environ, "POSTS_PER_PAGE", default=10)
@@ -91,6 +91,25 @@ def get_config(name: str | None = None, environ: Mapping[str, str] = os.environ)
         valid = ", ".join(sorted(configs))
         raise ConfigError(f"unknown configuration {name!r}: choose one of {valid}") from None
     return config_class(environ)
+
+
+# A plain URL gets the driver this project installs for it (the postgres and mysql extras).
+DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def with_driver(url: str | None) -> str | None:
+    """`postgresql://…` → `postgresql+psycopg://…`, `mysql://…` → `mysql+pymysql://…`."""
+    if url is None:
+        return None
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in DRIVERS:
+        return f"{DRIVERS[scheme]}://{rest}"
+    return url
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -1,12 +1,22 @@
-"""Alembic environment for Flask-Migrate: Flask-Migrate's template plus three additions.
+"""Alembic environment for Flask-Migrate: Flask-Migrate's template, plus what makes a run
+safe on every engine we support.
 
-1. A connection (or an Engine) handed in through ``config.attributes["connection"]`` is
-   used instead of the app's engine, so tools such as pytest-alembic can migrate their
-   own database.
-2. Logging is configured without disabling the app's existing loggers.
-3. On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by
-   dropping it, and with foreign keys on that drop would run ON DELETE actions (emptying
-   category_id of every post). Violations are checked before the transaction commits.
+- A connection (or an Engine) handed in through ``config.attributes["connection"]`` is used
+  instead of the app's engine, so tools such as pytest-alembic can migrate their own database.
+- Logging is configured without disabling the app's existing loggers.
+- One run at a time: a lock is held for the whole run (a PostgreSQL advisory lock, MariaDB's
+  GET_LOCK, SQLite's BEGIN IMMEDIATE), so two deploys migrating at once take turns and every
+  migration runs exactly once.
+- Atomic where the engine allows it: on PostgreSQL and SQLite the whole run is one
+  transaction, so a failing migration leaves the database at the revision it started from.
+  Python's sqlite3 driver would commit around DDL; here it is told not to. MariaDB commits
+  DDL implicitly, so there each migration has its own transaction and the version table is
+  never ahead of the schema.
+- On PostgreSQL, lock_timeout and statement_timeout keep a migration from queueing behind
+  live traffic (and live traffic behind it) for long; offline ``--sql`` scripts set them too.
+- On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by dropping it,
+  and with foreign keys on that drop would run ON DELETE actions (emptying category_id of
+  every post). Violations are checked before each revision commits.
 """
 
 import logging
@@ -15,6 +25,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 # this is the Alembic Config object, which provides
@@ -25,6 +36,16 @@ config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+
+# How long a second `flask db upgrade` waits for the first one to finish.
+RUN_LOCK_WAIT_SECONDS = 600
+# PostgreSQL: give up on a table lock that live traffic holds, rather than queue behind it
+# while every new query queues behind the migration; and stop a runaway statement.
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "15min"
+# Any fixed number will do, as long as every run of this project uses the same one.
+POSTGRESQL_LOCK_KEY = 7_126_410_275
+MYSQL_LOCK_NAME = "blog.migrations"
 
 
 def get_engine():
@@ -64,6 +85,9 @@ def run_migrations_offline():
     context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
 
     with context.begin_transaction():
+        if context.get_context().dialect.name == "postgresql":
+            context.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            context.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
         context.run_migrations()
 
 
@@ -89,26 +113,92 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    def migrate(connection):
-        with sqlite_foreign_keys_off(connection):
-            context.configure(
-                connection=connection,
-                target_metadata=get_metadata(),
-                # Inside each migration's transaction, so a violation rolls it back.
-                on_version_apply=lambda **kw: check_foreign_keys(connection),
-                **conf_args,
-            )
-            with context.begin_transaction():
-                context.run_migrations()
-
     # pytest-alembic and other tools hand over a Connection, or an Engine (anything with
     # .connect()); otherwise the app's own engine is used.
     connectable = config.attributes.get("connection") or get_engine()
     if isinstance(connectable, Connection):
-        migrate(connectable)
+        migrate(connectable, conf_args)
     else:
         with connectable.connect() as connection:
-            migrate(connection)
+            migrate(connection, conf_args)
+
+
+def migrate(connection, conf_args):
+    """Run the migrations on `connection`, holding the run lock, as atomically as it can."""
+    engine = connection.dialect.name
+    # A caller that already opened a transaction keeps it: it commits or rolls back itself.
+    owned = not connection.in_transaction()
+    with sqlite_foreign_keys_off(connection), sqlite_transactional(connection, owned):
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            # Inside each revision's transaction, so a violation rolls it back.
+            on_version_apply=lambda **kw: check_foreign_keys(connection),
+            # SQLite can roll back DDL; Alembic assumes it cannot.
+            transactional_ddl=engine != "mysql" and engine != "mariadb",
+            transaction_per_migration=engine in ("mysql", "mariadb"),
+            **conf_args,
+        )
+        with mysql_run_lock(connection, owned), context.begin_transaction():
+            if engine == "postgresql":
+                postgresql_run_lock(connection)
+            context.run_migrations()
+
+
+def postgresql_run_lock(connection):
+    """Take the run lock for this transaction, then set the timeouts for what follows."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{RUN_LOCK_WAIT_SECONDS}s'")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRESQL_LOCK_KEY})")
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+
+
+@contextmanager
+def mysql_run_lock(connection, owned):
+    """On MariaDB/MySQL, hold a named lock for the run (a no-op elsewhere)."""
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    got = connection.exec_driver_sql(
+        f"SELECT GET_LOCK('{MYSQL_LOCK_NAME}', {RUN_LOCK_WAIT_SECONDS})"
+    ).scalar()
+    if got != 1:
+        raise RuntimeError(f"another migration run held {MYSQL_LOCK_NAME!r} for too long")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"SELECT RELEASE_LOCK('{MYSQL_LOCK_NAME}')")
+        if owned:
+            connection.commit()
+
+
+@contextmanager
+def sqlite_transactional(connection, owned):
+    """On SQLite, make the run one real transaction that starts with BEGIN IMMEDIATE.
+
+    Python's sqlite3 driver only starts transactions before INSERT/UPDATE/DELETE, so DDL
+    would run in autocommit. With the driver's own handling off, SQLAlchemy's begin emits
+    BEGIN IMMEDIATE: DDL is rolled back with everything else, and the write lock it takes
+    at once makes a second run wait for this one (see SQLAlchemy's pysqlite notes on
+    "Serializable isolation / Savepoints / Transactional DDL").
+    """
+    if connection.dialect.name != "sqlite" or not owned:
+        yield
+        return
+    sqlite = connection.connection.driver_connection
+    previous = sqlite.isolation_level
+    sqlite.isolation_level = None
+    sqlite.execute(f"PRAGMA busy_timeout = {RUN_LOCK_WAIT_SECONDS * 1000}")
+
+    def begin_immediate(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(connection, "begin", begin_immediate)
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", begin_immediate)
+        sqlite.isolation_level = previous
 
 
 @contextmanager

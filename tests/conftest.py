@@ -1,58 +1,110 @@
-"""Shared fixtures: `app` on a freshly migrated database, `client` (pytest-flask), `runner`."""
+"""Shared fixtures: `app` on a freshly migrated database, `client` (pytest-flask), `runner`.
 
-import shutil
+Every test that uses a database runs once per engine: SQLite always, PostgreSQL and
+MariaDB when their servers are configured and reachable (tests/databases.py). The run
+ends by saying which engines ran.
+"""
+
+import os
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
-from pathlib import Path
 
-import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import URL
 from sqlalchemy import event
 
-from blog import create_app
 from blog.extensions import db
+from tests.databases import SERVER_VARIABLES
+from tests.databases import Database
+from tests.databases import SQLiteDatabase
+from tests.databases import dispose
+from tests.databases import make_app
+from tests.databases import servers
+
+ENGINES = pytest.StashKey[dict[str, Database]]()
+MISSING = pytest.StashKey[dict[str, str]]()
+TESTS_RUN = pytest.StashKey[Counter]()
 
 
-def make_app(database_url: str, **overrides: object) -> Flask:
-    """The testing app on `database_url`, with single settings overridden."""
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+def pytest_configure(config: pytest.Config) -> None:
+    """Find the engines to run on; with CI=true, all three are required."""
+    engines: dict[str, Database] = {"sqlite": SQLiteDatabase()}
+    missing = {}
+    for name, server in servers().items():
+        if server is None:
+            missing[name] = f"not configured (set {SERVER_VARIABLES[name]})"
+        elif reason := server.reachable():
+            missing[name] = f"not reachable: {reason}"
+        else:
+            engines[name] = server
+    if missing and os.environ.get("CI") == "true":
+        detail = "; ".join(f"{name} {reason}" for name, reason in missing.items())
+        raise pytest.UsageError(f"CI needs every database engine: {detail}")
+    config.stash[ENGINES] = engines
+    config.stash[MISSING] = missing
+    config.stash[TESTS_RUN] = Counter()
 
 
-def dispose(app: Flask) -> None:
-    """Close the app's pooled connections, so its database file can go."""
-    with app.app_context():
-        db.engine.dispose()
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each database test on every engine (or those its `engines` mark names)."""
+    if "database" not in metafunc.fixturenames:
+        return
+    names = list(metafunc.config.stash[ENGINES])
+    if marker := metafunc.definition.get_closest_marker("engines"):
+        names = [name for name in names if name in marker.args]
+    metafunc.parametrize("database", names, indirect=True, scope="session")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "database" in callspec.params:
+        item.config.stash[TESTS_RUN][callspec.params["database"]] += 1
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    terminalreporter.section("database engines")
+    for name, count in config.stash[TESTS_RUN].items():
+        terminalreporter.write_line(f"{name}: ran ({count} tests)")
+    for name, reason in config.stash[MISSING].items():
+        terminalreporter.write_line(f"{name}: NOT RUN, {reason}")
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head once per run; each test gets a copy of it."""
-    path = tmp_path_factory.mktemp("template") / "blog.db"
-    app = make_app(f"sqlite:///{path}")
-    with app.app_context():
-        flask_migrate.upgrade()
-    dispose(app)
-    return path
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """One engine's server, with a database migrated once to copy from."""
+    server = request.config.stash[ENGINES][request.param]
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def app(migrated_template: Path, tmp_path: Path) -> Iterator[Flask]:
+def app(database: Database) -> Iterator[Flask]:
     """The testing app on its own database, built by the migrations (never create_all)."""
-    database = tmp_path / "blog.db"
-    shutil.copyfile(migrated_template, database)
-    app = make_app(f"sqlite:///{database}")
+    url = database.migrated()
+    app = make_app(url)
     yield app
     dispose(app)
+    database.drop(url)
 
 
 @pytest.fixture
-def empty_app(tmp_path: Path) -> Iterator[Flask]:
-    """The testing app on an empty database, for tests that run the migrations themselves."""
-    app = make_app(f"sqlite:///{tmp_path / 'empty.db'}")
+def empty_database(database: Database) -> Iterator[URL]:
+    """A database with nothing in it, for tests that run the migrations themselves."""
+    url = database.empty()
+    yield url
+    database.drop(url)
+
+
+@pytest.fixture
+def empty_app(empty_database: URL) -> Iterator[Flask]:
+    """The testing app on an empty database."""
+    app = make_app(empty_database)
     yield app
     dispose(app)
 

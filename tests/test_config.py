@@ -56,7 +56,7 @@ def test_unknown_configuration_lists_the_valid_names():
     [
         ("development", "sqlite:///dev-only.db"),
         ("testing", "sqlite:///test-only.db"),
-        ("production", "postgresql://prod.example/blog"),
+        ("production", "postgresql+psycopg://prod.example/blog"),
     ],
 )
 def test_each_environment_reads_only_its_own_database_variable(name, expected):
@@ -74,6 +74,27 @@ def test_default_databases_are_sqlite_files_in_the_instance_folder(monkeypatch, 
     with app.app_context():
         database = Path(db.engine.url.database)
     assert database == Path(app.instance_path) / filename
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u@db/blog", "postgresql+psycopg://u@db/blog"),
+        ("postgres://u@db/blog", "postgresql+psycopg://u@db/blog"),
+        ("mysql://u@db/blog?charset=utf8mb4", "mysql+pymysql://u@db/blog?charset=utf8mb4"),
+        ("mariadb://u@db/blog", "mariadb+pymysql://u@db/blog"),
+        ("postgresql+psycopg2://u@db/blog", "postgresql+psycopg2://u@db/blog"),
+        ("sqlite:///blog.db", "sqlite:///blog.db"),
+    ],
+)
+def test_plain_database_urls_get_the_projects_drivers(given, used):
+    for name, variable in [
+        ("development", "DEV_DATABASE_URL"),
+        ("testing", "TEST_DATABASE_URL"),
+        ("production", "DATABASE_URL"),
+    ]:
+        config = get_config(name, environ={variable: given, "SECRET_KEY": "k"})
+        assert used == config.SQLALCHEMY_DATABASE_URI
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])

@@ -1,0 +1,100 @@
+"""Helpers for tests that run the migration history: reflected schemas, plain SQL, and
+scratch revisions on top of the real history."""
+
+import shutil
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import inspect
+from sqlalchemy import text
+
+from blog import MIGRATIONS_DIRECTORY
+from blog.extensions import db
+from blog.extensions import migrate
+from tests.databases import make_app
+
+INITIAL = "391d89251b4c"  # initialize Post and Category models
+READ_COUNT = "a97811296e15"  # add read_count field to Post model
+HEAD = READ_COUNT
+
+
+def schema(app: Flask) -> dict:
+    """Everything reflection sees of the database: tables, columns, keys, indexes, defaults."""
+    with app.app_context():
+        inspector = inspect(db.engine)
+        return {
+            table: {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                    for c in inspector.get_columns(table)
+                ],
+                "primary_key": inspector.get_pk_constraint(table),
+                "foreign_keys": inspector.get_foreign_keys(table),
+                "indexes": sorted(inspector.get_indexes(table), key=lambda i: i["name"]),
+                "unique": sorted(inspector.get_unique_constraints(table), key=lambda u: u["name"]),
+            }
+            for table in sorted(inspector.get_table_names())
+        }
+
+
+def dialect(app: Flask) -> str:
+    """The app's database engine: sqlite, postgresql or mysql (MariaDB too)."""
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def run_sql(app: Flask, sql: str, **params: object) -> list:
+    with app.app_context(), db.engine.begin() as connection:
+        result = connection.execute(text(sql), params)
+        return result.all() if result.returns_rows else []
+
+
+def version(app: Flask) -> list[str]:
+    """The revisions alembic_version records (empty at base)."""
+    return [row[0] for row in run_sql(app, "SELECT version_num FROM alembic_version")]
+
+
+def insert_post(app: Flask, title: str, category_id: int | None = None) -> None:
+    """A post written with plain SQL, which works at every revision."""
+    run_sql(
+        app,
+        "INSERT INTO posts (title, body, created_at, updated_at, category_id)"
+        " VALUES (:title, 'b', :at, :at, :category_id)",
+        title=title,
+        at="2026-01-01 00:00:00",
+        category_id=category_id,
+    )
+
+
+def script_directory(directory: Path = MIGRATIONS_DIRECTORY) -> ScriptDirectory:
+    with make_app("sqlite://").app_context():
+        return ScriptDirectory.from_config(migrate.get_config(directory))
+
+
+def revisions_oldest_first() -> list[str]:
+    return [script.revision for script in reversed(list(script_directory().walk_revisions()))]
+
+
+def copy_history(destination: Path) -> Path:
+    """A copy of migrations/ that a test may change."""
+    shutil.copytree(
+        MIGRATIONS_DIRECTORY, destination, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return destination
+
+
+def add_revision(directory: Path, revision: str, upgrade: str, down_revision: str = HEAD) -> None:
+    """A revision on top of `down_revision` in `directory`, whose upgrade runs `upgrade`."""
+    body = "\n".join(f"    {line}" for line in upgrade.strip().splitlines())
+    (directory / "versions" / f"2099_01_01_000000-{revision}_scratch.py").write_text(
+        "import time\n\n"
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {revision!r}\n"
+        f"down_revision = {down_revision!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        f"def upgrade():\n{body}\n\n\n"
+        "def downgrade():\n    pass\n"
+    )

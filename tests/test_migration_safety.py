@@ -1,0 +1,203 @@
+"""What migrations/env.py guarantees, on every engine: a failing migration leaves no half
+state behind (as far as the engine allows), two upgrades at once take turns, offline SQL
+is safe for a live PostgreSQL, and SQLite's batch mode cannot lose data."""
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from blog.extensions import db
+from blog.extensions import migrate
+from tests.databases import make_app
+from tests.history import HEAD
+from tests.history import READ_COUNT
+from tests.history import add_revision
+from tests.history import copy_history
+from tests.history import dialect
+from tests.history import insert_post
+from tests.history import revisions_oldest_first
+from tests.history import run_sql
+from tests.history import schema
+from tests.history import version
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# DDL, then a data change, then an error: how far each engine undoes it is the point.
+FAILS_PART_WAY = """
+op.create_table("scratch", sa.Column("id", sa.Integer(), primary_key=True))
+op.add_column("posts", sa.Column("note", sa.String(20)))
+op.execute("UPDATE posts SET title = 'changed'")
+op.execute("SELECT * FROM no_such_table")
+"""
+
+
+@pytest.fixture
+def history(tmp_path) -> Path:
+    """A copy of migrations/ that a test adds scratch revisions to."""
+    return copy_history(tmp_path / "migrations")
+
+
+def upgrade(app, directory: Path, revision: str = "heads") -> None:
+    with app.app_context():
+        command.upgrade(migrate.get_config(directory), revision)
+
+
+def posts(app) -> list:
+    return run_sql(app, "SELECT id, title, category_id FROM posts ORDER BY id")
+
+
+def test_a_failing_migration_leaves_the_previous_revision(empty_app, history):
+    upgrade(empty_app, history)
+    run_sql(
+        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
+    )
+    insert_post(empty_app, "kept", category_id=1)
+    schema_before, posts_before = schema(empty_app), posts(empty_app)
+    add_revision(history, "fails", FAILS_PART_WAY)
+
+    with pytest.raises(Exception, match="no_such_table"):
+        upgrade(empty_app, history)
+
+    assert version(empty_app) == [HEAD]
+    assert posts(empty_app) == posts_before
+    if dialect(empty_app) == "mysql":
+        # MariaDB commits each DDL statement as it runs: that part stays, but the version
+        # table and the data change were rolled back with the revision's transaction.
+        after = schema(empty_app)
+        assert "scratch" in after
+        assert "note" in [column[0] for column in after["posts"]["columns"]]
+    else:
+        assert schema(empty_app) == schema_before
+
+
+def test_a_failing_run_from_empty_leaves_an_empty_database(empty_app, history):
+    add_revision(history, "fails", FAILS_PART_WAY)
+    with pytest.raises(Exception, match="no_such_table"):
+        upgrade(empty_app, history)
+    if dialect(empty_app) == "mysql":
+        # One transaction per revision: the good ones stay, recorded; the version table is
+        # never ahead of the schema.
+        assert version(empty_app) == [HEAD]
+    else:
+        # One transaction for the whole run: nothing at all, not even alembic_version.
+        assert schema(empty_app) == {}
+
+
+def test_two_upgrades_at_once_both_succeed_and_each_migration_runs_once(
+    empty_database, history, tmp_path
+):
+    # A slow last revision keeps the first run busy while the second one asks for the lock.
+    add_revision(history, "slow", "time.sleep(1)")
+    env = {
+        **os.environ,
+        "FLASK_APP": "blog",
+        "BLOG_CONFIG": "testing",
+        "TEST_DATABASE_URL": empty_database.render_as_string(hide_password=False),
+    }
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, ROOT / "tests" / "upgrade_after_barrier.py", barrier, name, history],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("first", "second")
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(barrier.glob("*.ready"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (barrier / "go").touch()
+    outputs = [process.communicate(timeout=120) for process in processes]
+
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+    logs = "".join(stderr for _, stderr in outputs)
+    ran = re.findall(r"Running upgrade .*-> (\w+)", logs)
+    assert sorted(ran) == sorted([*revisions_oldest_first(), "slow"])
+    app = make_app(empty_database)
+    assert version(app) == ["slow"]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_offline_sql_renders_every_revision_for_postgresql_with_timeouts():
+    # Offline: the URL only picks the dialect, nothing connects to it.
+    runner = make_app("postgresql://offline.invalid/blog").test_cli_runner()
+    revisions = ["base", *revisions_oldest_first()]
+    for start, end in itertools.pairwise(revisions):
+        result = runner.invoke(args=["db", "upgrade", f"{start}:{end}", "--sql"])
+        assert result.exit_code == 0, result.output
+        sql = result.stdout
+        assert sql.index("SET lock_timeout = '5s'") < sql.index("-- Running upgrade")
+        assert "SET statement_timeout = '15min'" in sql
+        assert sql.rstrip().endswith("COMMIT;")
+
+
+# SQLite only: batch mode and foreign keys.
+
+
+@pytest.mark.engines("sqlite")
+def test_a_batch_rebuild_of_categories_keeps_every_posts_category(empty_app, history):
+    # Batch mode drops and recreates `categories`; with foreign keys on, that drop would
+    # run ON DELETE SET NULL on every post.
+    upgrade(empty_app, history)
+    run_sql(
+        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
+    )
+    insert_post(empty_app, "kept", category_id=1)
+    add_revision(
+        history,
+        "rebuildcats",
+        """
+with op.batch_alter_table("categories", recreate="always") as batch_op:
+    batch_op.add_column(sa.Column("note", sa.String(20)))
+""",
+    )
+    upgrade(empty_app, history)
+    assert posts(empty_app) == [(1, "kept", 1)]
+    assert version(empty_app) == ["rebuildcats"]
+
+
+@pytest.mark.engines("sqlite")
+def test_a_migration_that_breaks_a_foreign_key_is_rolled_back(empty_app, history):
+    # Foreign keys are off while migrating, so SQLite itself would let this row in.
+    upgrade(empty_app, history)
+    add_revision(
+        history,
+        "dangling",
+        """
+op.execute(
+    "INSERT INTO posts (title, body, created_at, updated_at, category_id)"
+    " VALUES ('orphan', 'b', '2026-01-01', '2026-01-01', 999)"
+)
+""",
+    )
+    with pytest.raises(RuntimeError, match="broken foreign keys"):
+        upgrade(empty_app, history)
+    assert version(empty_app) == [READ_COUNT]
+    assert posts(empty_app) == []
+
+
+@pytest.mark.engines("sqlite")
+def test_foreign_keys_come_back_on_after_migrating_in_a_callers_transaction(empty_app):
+    with empty_app.app_context():
+        engine = db.engine
+        config = migrate.get_config()
+        with engine.begin() as connection:
+            migrated = connection.connection.driver_connection
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection is migrated
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
