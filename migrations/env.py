@@ -16,7 +16,7 @@ safe on every engine we support.
   live traffic (and live traffic behind it) for long; offline ``--sql`` scripts set them too.
 - On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by dropping it,
   and with foreign keys on that drop would run ON DELETE actions (emptying category_id of
-  every post). Violations are checked before each revision commits.
+  every post). Violations are checked before the run commits.
 """
 
 import logging
@@ -128,12 +128,12 @@ def migrate(connection, conf_args):
     engine = connection.dialect.name
     # A caller that already opened a transaction keeps it: it commits or rolls back itself.
     owned = not connection.in_transaction()
+    steps = []
     with sqlite_foreign_keys_off(connection), sqlite_transactional(connection, owned):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            # Inside each revision's transaction, so a violation rolls it back.
-            on_version_apply=lambda **kw: check_foreign_keys(connection),
+            on_version_apply=lambda **kw: steps.append(kw["step"]),
             # SQLite can roll back DDL; Alembic assumes it cannot.
             transactional_ddl=engine != "mysql" and engine != "mariadb",
             transaction_per_migration=engine in ("mysql", "mariadb"),
@@ -142,7 +142,8 @@ def migrate(connection, conf_args):
         with mysql_run_lock(connection, owned), context.begin_transaction():
             if engine == "postgresql":
                 postgresql_run_lock(connection)
-            context.run_migrations()
+            with sqlite_foreign_keys_checked(connection, steps):
+                context.run_migrations()
 
 
 def postgresql_run_lock(connection):
@@ -230,13 +231,32 @@ def foreign_keys(sqlite):
     return sqlite.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def check_foreign_keys(connection):
-    """Fail the migration if it left a row pointing at nothing (SQLite only)."""
+@contextmanager
+def sqlite_foreign_keys_checked(connection, steps):
+    """On SQLite, fail the run (before it commits) if it left a row pointing at nothing.
+
+    The check reads every row of every table with a foreign key, so it runs only when the
+    run could have broken one: rows changed beyond one version-table write per step, or
+    foreign keys were defined anew. A run of plain DDL, such as adding a column, stays O(1).
+    """
     if connection.dialect.name != "sqlite":
+        yield
         return
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"migration left rows with broken foreign keys: {broken}")
+    sqlite = connection.connection.driver_connection
+    changes, keys = sqlite.total_changes, foreign_key_definitions(connection)
+    yield
+    changed_rows = sqlite.total_changes - changes > len(steps)
+    if changed_rows or foreign_key_definitions(connection) != keys:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows with broken foreign keys: {broken}")
+
+
+def foreign_key_definitions(connection):
+    return connection.exec_driver_sql(
+        "SELECT m.name, f.* FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f"
+        " WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"
+    ).fetchall()
 
 
 if context.is_offline_mode():

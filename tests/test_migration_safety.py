@@ -190,6 +190,24 @@ op.execute(
 
 
 @pytest.mark.engines("sqlite")
+def test_a_new_foreign_key_that_existing_rows_break_is_rolled_back(empty_app, history):
+    # No row changes here: the new column's default is what points at nothing.
+    upgrade(empty_app, history)
+    insert_post(empty_app, "existing")
+    add_revision(
+        history,
+        "badkey",
+        """
+op.execute("ALTER TABLE posts ADD COLUMN other_id INTEGER REFERENCES categories (id) DEFAULT 999")
+""",
+    )
+    with pytest.raises(RuntimeError, match="broken foreign keys"):
+        upgrade(empty_app, history)
+    assert version(empty_app) == [READ_COUNT]
+    assert "other_id" not in [column[0] for column in schema(empty_app)["posts"]["columns"]]
+
+
+@pytest.mark.engines("sqlite")
 def test_foreign_keys_come_back_on_after_migrating_in_a_callers_transaction(empty_app):
     with empty_app.app_context():
         engine = db.engine
