@@ -97,6 +97,31 @@ def test_read_count_migration_keeps_every_post_and_starts_at_zero(empty_app):
     assert run_sql(empty_app, "SELECT id, name FROM categories") == [(1, "Python")]
 
 
+# Where each engine keeps the posts table's rows: a table rewrite or copy would move them.
+TABLE_STORAGE = {
+    "sqlite": "SELECT rootpage FROM sqlite_master WHERE name = 'posts'",
+    "postgresql": "SELECT pg_relation_filenode('posts')",
+    "mysql": "SELECT table_id FROM information_schema.innodb_sys_tables"
+    " WHERE name = CONCAT(DATABASE(), '/posts')",
+}
+
+
+def test_read_count_goes_up_and_down_without_rewriting_the_table(empty_app):
+    """No batch-mode copy: PostgreSQL and MariaDB change only their catalogs, and SQLite
+    adds the column in its catalog and drops it in place."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=INITIAL)
+    insert_post(empty_app, "kept")
+    storage = TABLE_STORAGE[dialect(empty_app)]
+    before = run_sql(empty_app, storage)
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=READ_COUNT)
+    assert run_sql(empty_app, storage) == before
+    with empty_app.app_context():
+        flask_migrate.downgrade(revision=INITIAL)
+    assert run_sql(empty_app, storage) == before
+
+
 def test_new_rows_get_read_count_zero_from_the_server_default(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()

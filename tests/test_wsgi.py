@@ -14,11 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def production_env(tmp_path) -> dict[str, str]:
+def production_env(empty_database) -> dict[str, str]:
+    """Production settings on an empty database of each engine."""
     return {
         **os.environ,
         "BLOG_CONFIG": "production",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+        "DATABASE_URL": empty_database.render_as_string(hide_password=False),
         "SECRET_KEY": "a-long-random-secret-for-this-test",
     }
 
