@@ -37,8 +37,7 @@ from blog import create_app
 from blog.extensions import db
 from config import with_driver
 
-INITIAL = "391d89251b4c"
-READ_COUNT = "a97811296e15"
+READ_COUNT = "a97811296e15"  # the revision measured: add read_count field to Post model
 ADD = "ALTER TABLE posts ADD COLUMN read_count INTEGER DEFAULT 0 NOT NULL"
 DROP = "ALTER TABLE posts DROP COLUMN read_count"
 BODY = (
@@ -64,17 +63,18 @@ def flask_times(url: str) -> dict[str, float]:
         times = {
             "upgrade": timed(lambda: flask_migrate.upgrade(revision=READ_COUNT)),
             "noop": timed(lambda: flask_migrate.upgrade(revision=READ_COUNT)),
-            "downgrade": timed(lambda: flask_migrate.downgrade(revision=INITIAL)),
+            "downgrade": timed(lambda: flask_migrate.downgrade(revision="-1")),
         }
         db.engine.dispose()
     return times
 
 
 def migrate_to_initial(url: str) -> None:
+    """The revision before the one measured."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         with contextlib.redirect_stderr(io.StringIO()):
-            flask_migrate.upgrade(revision=INITIAL)
+            flask_migrate.upgrade(revision=f"{READ_COUNT}-1")
         db.engine.dispose()
 
 

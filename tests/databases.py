@@ -190,14 +190,19 @@ class MariaDBDatabase(ServerDatabase):
 
     def start(self) -> None:
         super().start()
-        # The template's tables as MariaDB itself would write them, parents first, and
-        # its version row: replayed into each new database.
+        # The template's tables as MariaDB itself would write them, and its version row:
+        # replayed into each new database.
         engine = create_engine(self.url(self.template))
         with engine.connect() as connection:
-            tables = ["categories", "posts", "alembic_version"]
+            tables = connection.exec_driver_sql("SHOW TABLES").scalars().all()
             self.statements = [
-                connection.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1]
-                for table in tables
+                # Tables in any order: their foreign keys are checked only from the end on.
+                "SET FOREIGN_KEY_CHECKS = 0",
+                *(
+                    connection.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1]
+                    for table in tables
+                ),
+                "SET FOREIGN_KEY_CHECKS = 1",
             ]
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
             self.statements.append(f"INSERT INTO alembic_version VALUES ('{version.scalar()}')")

@@ -7,16 +7,20 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import create_engine
+from sqlalchemy import event
 
 from blog.extensions import db
 from blog.extensions import migrate
 from tests.databases import make_app
 from tests.history import HEAD
+from tests.history import INITIAL
 from tests.history import READ_COUNT
 from tests.history import add_revision
 from tests.history import copy_history
@@ -114,11 +118,16 @@ def test_two_upgrades_at_once_both_succeed_and_each_migration_runs_once(
         )
         for name in ("first", "second")
     ]
-    deadline = time.monotonic() + 60
-    while len(list(barrier.glob("*.ready"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    (barrier / "go").touch()
-    outputs = [process.communicate(timeout=120) for process in processes]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(barrier.glob("*.ready"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (barrier / "go").touch()
+        outputs = [process.communicate(timeout=120) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
 
     for process, (_, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
@@ -139,12 +148,127 @@ def test_offline_sql_renders_every_revision_for_postgresql_with_timeouts():
         result = runner.invoke(args=["db", "upgrade", f"{start}:{end}", "--sql"])
         assert result.exit_code == 0, result.output
         sql = result.stdout
-        assert sql.index("SET lock_timeout = '5s'") < sql.index("-- Running upgrade")
-        assert "SET statement_timeout = '15min'" in sql
+        assert sql.index("pg_advisory_xact_lock") < sql.index("SET LOCAL lock_timeout = '5s'")
+        assert sql.index("SET LOCAL lock_timeout = '5s'") < sql.index("-- Running upgrade")
+        assert "SET LOCAL statement_timeout = '15min'" in sql
         assert sql.rstrip().endswith("COMMIT;")
 
 
-# SQLite only: batch mode and foreign keys.
+# The lock each engine uses for a run, held here by someone else.
+HOLD_RUN_LOCK = {
+    "sqlite": "BEGIN IMMEDIATE",
+    "postgresql": "SELECT pg_advisory_lock(7126410275)",
+    "mysql": "SELECT GET_LOCK(CONCAT('blog-migrations-', MD5(DATABASE())), 0)",
+}
+
+
+def finishes_within(seconds: float, work) -> tuple[bool, list[BaseException]]:
+    """Run `work` in a thread: did it finish in time, and what did it raise? A thread, so
+    that a regression fails this test in seconds instead of hanging it on a lock."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # reported to the test, not lost in the thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive(), errors
+
+
+def test_commands_that_only_read_do_not_wait_for_the_run_lock(app):
+    """`flask db current` and `flask db check` answer while a deploy is migrating."""
+    with app.app_context():
+        engine = db.engine
+        config = migrate.get_config()
+
+    def read() -> None:
+        with app.app_context():
+            command.current(config)
+            command.check(config)
+
+    holder = engine.raw_connection()  # the driver's own connection: no pool reset in between
+    try:
+        holder.cursor().execute(HOLD_RUN_LOCK[dialect(app)])
+        finished, errors = finishes_within(5, read)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert finished
+    assert errors == []
+
+
+@pytest.mark.engines("postgresql")
+def test_a_migration_gives_up_on_a_table_that_live_traffic_holds(app):
+    """lock_timeout: a reader keeps its lock on posts; the downgrade fails in seconds,
+    instead of queueing (and making every later query queue behind it)."""
+    with app.app_context():
+        engine = db.engine
+        config = migrate.get_config()
+
+    def downgrade() -> None:
+        with app.app_context():
+            command.downgrade(config, "-1")
+
+    reader = engine.raw_connection()
+    try:
+        reader.cursor().execute("SELECT count(*) FROM posts")  # holds ACCESS SHARE until rollback
+        finished, errors = finishes_within(20, downgrade)
+    finally:
+        reader.rollback()
+        reader.close()
+    assert finished
+    assert len(errors) == 1 and "lock timeout" in str(errors[0])
+    assert version(app) == [HEAD]
+
+
+# SQLite only: the driver, batch mode and foreign keys.
+
+
+@pytest.mark.engines("sqlite")
+def test_a_run_leaves_its_pooled_connection_as_it_found_it(empty_app):
+    with empty_app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            sqlite = connection.connection.driver_connection
+            before = (sqlite.isolation_level, sqlite.execute("PRAGMA busy_timeout").fetchone())
+        command.upgrade(migrate.get_config(), "head")
+        command.downgrade(migrate.get_config(), INITIAL)
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection is sqlite
+            after = (sqlite.isolation_level, sqlite.execute("PRAGMA busy_timeout").fetchone())
+    assert after == before
+
+
+@pytest.mark.engines("sqlite")
+def test_a_callers_transaction_takes_the_ddl_with_it_when_rolled_back(empty_app):
+    """Handed a connection in a transaction, env.py leaves commit or rollback to the
+    caller; on SQLite the DDL must be part of that transaction, not committed as it ran."""
+    with empty_app.app_context():
+        config = migrate.get_config()
+        with db.engine.connect() as connection:
+            connection.begin()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.rollback()
+    assert schema(empty_app) == {}
+
+
+@pytest.mark.engines("sqlite")
+def test_foreign_keys_come_back_on_for_an_engine_without_the_apps_hook(empty_database):
+    """env.py itself switches foreign keys back on (here no checkout hook would)."""
+    engine = create_engine(empty_database)
+    event.listen(engine, "connect", lambda dbapi, record: dbapi.execute("PRAGMA foreign_keys=ON"))
+    with make_app(empty_database).app_context():
+        config = migrate.get_config()
+        config.attributes["connection"] = engine
+        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
 
 
 @pytest.mark.engines("sqlite")
@@ -187,6 +311,21 @@ op.execute(
         upgrade(empty_app, history)
     assert version(empty_app) == [READ_COUNT]
     assert posts(empty_app) == []
+
+
+@pytest.mark.engines("sqlite")
+def test_dropping_a_table_that_rows_still_point_at_is_rolled_back(empty_app, history):
+    # No row changes and no new key: only the table the key points at is gone.
+    upgrade(empty_app, history)
+    run_sql(
+        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
+    )
+    insert_post(empty_app, "kept", category_id=1)
+    add_revision(history, "dropparent", 'op.drop_table("categories")')
+    with pytest.raises(RuntimeError, match="broken foreign keys"):
+        upgrade(empty_app, history)
+    assert version(empty_app) == [READ_COUNT]
+    assert "categories" in schema(empty_app)
 
 
 @pytest.mark.engines("sqlite")
