@@ -53,16 +53,19 @@ def upgrade(app, directory: Path, revision: str = "heads") -> None:
         command.upgrade(migrate.get_config(directory), revision)
 
 
+def at_head_with_a_categorized_post(app, directory: Path) -> None:
+    """Migrate to head, then write category 1 and post 1 ("kept") in it."""
+    upgrade(app, directory)
+    run_sql(app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')")
+    insert_post(app, "kept", category_id=1)
+
+
 def posts(app) -> list:
     return run_sql(app, "SELECT id, title, category_id FROM posts ORDER BY id")
 
 
 def test_a_failing_migration_leaves_the_previous_revision(empty_app, history):
-    upgrade(empty_app, history)
-    run_sql(
-        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
-    )
-    insert_post(empty_app, "kept", category_id=1)
+    at_head_with_a_categorized_post(empty_app, history)
     schema_before, posts_before = schema(empty_app), posts(empty_app)
     add_revision(history, "fails", FAILS_PART_WAY)
 
@@ -275,11 +278,7 @@ def test_foreign_keys_come_back_on_for_an_engine_without_the_apps_hook(empty_dat
 def test_a_batch_rebuild_of_categories_keeps_every_posts_category(empty_app, history):
     # Batch mode drops and recreates `categories`; with foreign keys on, that drop would
     # run ON DELETE SET NULL on every post.
-    upgrade(empty_app, history)
-    run_sql(
-        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
-    )
-    insert_post(empty_app, "kept", category_id=1)
+    at_head_with_a_categorized_post(empty_app, history)
     add_revision(
         history,
         "rebuildcats",
@@ -316,11 +315,7 @@ op.execute(
 @pytest.mark.engines("sqlite")
 def test_dropping_a_table_that_rows_still_point_at_is_rolled_back(empty_app, history):
     # No row changes and no new key: only the table the key points at is gone.
-    upgrade(empty_app, history)
-    run_sql(
-        empty_app, "INSERT INTO categories (id, name, created_at) VALUES (1, 'P', '2026-01-01')"
-    )
-    insert_post(empty_app, "kept", category_id=1)
+    at_head_with_a_categorized_post(empty_app, history)
     add_revision(history, "dropparent", 'op.drop_table("categories")')
     with pytest.raises(RuntimeError, match="broken foreign keys"):
         upgrade(empty_app, history)
