@@ -32,6 +32,7 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.check(environ)
+        self.BLOG_CONFIG = self.name  # which configuration this app runs, for the app to ask
         self.SECRET_KEY = environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
         self.SQLALCHEMY_DATABASE_URI = with_driver(
             environ.get(self.DATABASE_URL_VARIABLE) or self.DEFAULT_DATABASE_URL

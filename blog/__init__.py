@@ -9,6 +9,7 @@ from flask import Flask
 from blog import categories
 from blog import errors
 from blog import posts
+from blog.cli import register_commands
 from blog.converters import IdConverter
 from blog.extensions import csrf
 from blog.extensions import db
@@ -34,6 +35,7 @@ def create_app(
     register_url_converters(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    register_commands(app)
     return app
 
 
