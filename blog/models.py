@@ -10,12 +10,12 @@ from sqlalchemy import Index
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
@@ -101,10 +101,18 @@ class Post(db.Model):
         return f"<Post {self.id} {self.title!r}>"
 
 
-def latest_posts() -> Select[tuple[Post]]:
-    """Every post with its category, newest first (the id breaks ties): what listings show."""
-    return (
-        select(Post)
-        .options(joinedload(Post.category))
-        .order_by(Post.created_at.desc(), Post.id.desc())
-    )
+# A listing shows the start of each body; a whole body may be 100,000 characters.
+EXCERPT_LENGTH = 300
+
+
+def post_summaries() -> Select:
+    """What listings show of each post, its category's name joined in: one query a page."""
+    return select(
+        Post.id,
+        Post.title,
+        func.substr(Post.body, 1, EXCERPT_LENGTH).label("excerpt"),
+        Post.created_at,
+        Post.read_count,
+        Post.category_id,
+        Category.name.label("category_name"),
+    ).outerjoin(Category, Post.category_id == Category.id)

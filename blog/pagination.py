@@ -1,14 +1,121 @@
-"""Whole numbers from the query string, and pages of rows."""
+"""Pages of posts, newest first, linked by keyset cursors: no OFFSET and no count(*).
+
+A page is asked for with `?older=<cursor>` (the posts just older than it) or
+`?newer=<cursor>` (the posts just newer); no cursor is the newest page. A cursor names a
+post's place in the order: its created_at in microseconds since the epoch and its id,
+`1767225600000000-42`. The oldest page is `?newer=0-0`, the page right after the beginning.
+Each page costs one indexed query, however deep it is and however many posts there are.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
 
 from flask import abort
 from flask import current_app
 from flask import request
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import or_
 
 from blog.converters import MAX_ID
 from blog.converters import parse_id
 from blog.extensions import db
+from blog.models import Post
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+CURSOR = re.compile(r"(\d{1,18})-(\d{1,10})")
+BEGINNING = "0-0"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the newest-first order of posts."""
+
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, row: Any) -> "Cursor":  # noqa: ANN401 (a Post or a row with its columns)
+        return cls(row.created_at, row.id)
+
+    def __str__(self) -> str:
+        return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
+
+    def older(self) -> Any:  # noqa: ANN401 (an SQL condition)
+        """Posts after this place in newest-first order."""
+        return or_(
+            Post.created_at < self.created_at,
+            and_(Post.created_at == self.created_at, Post.id < self.id),
+        )
+
+    def newer(self) -> Any:  # noqa: ANN401 (an SQL condition)
+        """Posts before this place in newest-first order."""
+        return or_(
+            Post.created_at > self.created_at,
+            and_(Post.created_at == self.created_at, Post.id > self.id),
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """Up to POSTS_PER_PAGE rows, newest first, and the cursors of the pages around it."""
+
+    items: list[Any]
+    older: str | None  # the next page, further back in time
+    newer: str | None  # the previous page
+    oldest: str | None  # the last page, if this is not it
+    newest: bool  # whether a newer page exists (the first page needs no cursor)
+
+
+def page_of_posts(query: Select) -> Page:
+    """The page of `query` that `?older=` or `?newer=` asks for (the newest without either)."""
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    older, newer = cursor_argument("older"), cursor_argument("newer")
+    if older and newer:
+        abort(400, description="older, newer: give one of them, not both.")
+    if newer is not None:
+        rows = db.session.execute(
+            query.where(newer.newer())
+            .order_by(Post.created_at.asc(), Post.id.asc())
+            .limit(per_page + 1)
+        ).all()
+        items = rows[:per_page][::-1]
+        has_newer, has_older = len(rows) > per_page, str(newer) != BEGINNING
+    else:
+        if older is not None:
+            query = query.where(older.older())
+        rows = db.session.execute(
+            query.order_by(Post.created_at.desc(), Post.id.desc()).limit(per_page + 1)
+        ).all()
+        items = rows[:per_page]
+        has_newer, has_older = older is not None, len(rows) > per_page
+    return Page(
+        items=items,
+        older=str(Cursor.of(items[-1])) if has_older and items else None,
+        newer=str(Cursor.of(items[0])) if has_newer and items else None,
+        oldest=BEGINNING if has_older else None,
+        newest=has_newer,
+    )
+
+
+def cursor_argument(name: str) -> Cursor | None:
+    """`?name=` as a cursor (missing or empty: None); 400 naming it if malformed."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    match = CURSOR.fullmatch(raw)
+    if match is None or int(match.group(2)) > MAX_ID:
+        abort(400, description=f"{name}: must be a page cursor such as 1767225600000000-42")
+    micros, id = int(match.group(1)), int(match.group(2))
+    try:
+        return Cursor(EPOCH + micros * MICROSECOND, id)
+    except OverflowError:
+        abort(400, description=f"{name}: that cursor is out of range")
 
 
 def int_argument(name: str, default: int | None = None) -> int | None:
@@ -20,14 +127,3 @@ def int_argument(name: str, default: int | None = None) -> int | None:
     if number is None:
         abort(400, description=f"{name}: must be a whole number from 1 to {MAX_ID}, not {raw!r}")
     return number
-
-
-def paginate(query: Select) -> Pagination:
-    """The `?page=` page of `query`, POSTS_PER_PAGE rows long; 404 past the last page."""
-    page = int_argument("page", default=1)
-    pagination = db.paginate(
-        query, page=page, per_page=current_app.config["POSTS_PER_PAGE"], error_out=False
-    )
-    if page > 1 and not pagination.items:
-        abort(404, description=f"There is no page {page}.")
-    return pagination

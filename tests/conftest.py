@@ -159,6 +159,28 @@ def rival(app: Flask) -> Callable[[str, str], AbstractContextManager[None]]:
     return rival
 
 
+@pytest.fixture
+def sql(app: Flask) -> Callable[[Callable[[], object]], list[str]]:
+    """`sql(action)`: the SQL statements the app runs while `action()` runs."""
+
+    def capture(action: Callable[[], object]) -> list[str]:
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def record(connection, cursor, statement, *args) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            action()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return statements
+
+    return capture
+
+
 @pytest.fixture(autouse=True)
 def _push_request_context() -> None:
     """Replace pytest-flask's fixture that pushes one request context around each test.

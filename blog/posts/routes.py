@@ -17,9 +17,9 @@ from blog.forms import DeleteForm
 from blog.forms import render_form
 from blog.models import Category
 from blog.models import Post
-from blog.models import latest_posts
+from blog.models import post_summaries
 from blog.pagination import int_argument
-from blog.pagination import paginate
+from blog.pagination import page_of_posts
 from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
 
@@ -29,15 +29,18 @@ bp = Blueprint("posts", __name__, template_folder="templates")
 @bp.get("/")
 def index() -> str:
     """Newest posts first, a page at a time; `?category=<id>` keeps one category's posts."""
-    query = latest_posts()
+    query = post_summaries()
     category_id = int_argument("category")
     category = None
     if category_id is not None:
         category = db.get_or_404(Category, category_id, description="No such category.")
         query = query.where(Post.category_id == category_id)
-    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    categories = db.session.execute(select(Category.id, Category.name).order_by(Category.name))
     return render_template(
-        "posts/index.html", posts=paginate(query), category=category, categories=categories
+        "posts/index.html",
+        page=page_of_posts(query),
+        category=category,
+        categories=categories.all(),
     )
 
 
