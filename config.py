@@ -27,6 +27,8 @@ class Config:
 
     TESTING = False
     WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     # Bigger bodies get a 413 before any form code runs.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -76,6 +78,14 @@ class ProductionConfig(Config):
     name = "production"
     DATABASE_URL_VARIABLE = "DATABASE_URL"
     REQUIRED_VARIABLES = ("SECRET_KEY", "DATABASE_URL")
+    DEBUG = False
+    SESSION_COOKIE_SECURE = True  # the site is served over HTTPS, behind its proxy
+
+    def check(self, environ: Mapping[str, str]) -> None:
+        """Also refuse debug mode: its debugger runs any code a visitor sends it."""
+        super().check(environ)
+        if environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
+            raise ConfigError("FLASK_DEBUG is set: debug mode is never allowed in production")
 
 
 configs: dict[str, type[Config]] = {

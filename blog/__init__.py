@@ -8,13 +8,16 @@ from flask import Flask
 
 from blog import categories
 from blog import errors
+from blog import health
 from blog import posts
 from blog.cli import register_commands
 from blog.converters import IdConverter
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import migrate
-from blog.sqlite import enable_foreign_keys
+from blog.logs import register_logging
+from blog.security import register_security_headers
+from blog.sqlite import configure_sqlite
 from config import get_config
 
 # migrations/ sits beside the package, so `flask db` finds it from any working directory.
@@ -31,10 +34,12 @@ def create_app(
     """
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_name, overrides)
+    register_logging(app)  # first, so its timer starts before any other hook can refuse
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -57,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     with app.app_context():
-        enable_foreign_keys(db.engine)
+        configure_sqlite(db.engine)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -66,7 +71,8 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the posts and categories pages; `/` shows the post list."""
+    """Mount the pages (`/` shows the post list) and the health checks."""
     app.register_blueprint(posts.bp, url_prefix="/posts")
     app.register_blueprint(categories.bp, url_prefix="/categories")
+    app.register_blueprint(health.bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.routes.index)

@@ -40,20 +40,20 @@ class Cursor:
     id: int
 
     @classmethod
-    def of(cls, row: Any) -> "Cursor":  # noqa: ANN401 (a Post or a row with its columns)
+    def of(cls, row: Any) -> "Cursor":
         return cls(row.created_at, row.id)
 
     def __str__(self) -> str:
         return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
 
-    def older(self) -> Any:  # noqa: ANN401 (an SQL condition)
+    def older(self) -> Any:
         """Posts after this place in newest-first order."""
         return or_(
             Post.created_at < self.created_at,
             and_(Post.created_at == self.created_at, Post.id < self.id),
         )
 
-    def newer(self) -> Any:  # noqa: ANN401 (an SQL condition)
+    def newer(self) -> Any:
         """Posts before this place in newest-first order."""
         return or_(
             Post.created_at > self.created_at,

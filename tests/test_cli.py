@@ -1,0 +1,114 @@
+"""`flask deploy`, `flask db backup`, and `flask db downgrade` backing SQLite up first."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.databases import dispose
+from tests.databases import make_app
+from tests.history import HEAD
+from tests.history import INITIAL
+from tests.history import insert_post
+from tests.history import run_sql
+from tests.history import version
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def instance(app, tmp_path) -> Path:
+    """Backups go to the app's instance folder: a temporary one here."""
+    app.instance_path = str(tmp_path / "instance")
+    return Path(app.instance_path)
+
+
+def test_deploy_migrates_an_empty_database_to_head(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["deploy"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"Database at {HEAD} (head): ready to serve.")
+    assert version(empty_app) == [HEAD]
+
+
+def test_deploy_at_head_changes_nothing(runner, app):
+    assert runner.invoke(args=["deploy"]).exit_code == 0
+    assert version(app) == [HEAD]
+
+
+def test_deploy_fails_in_one_line_when_the_database_is_unreachable(tmp_path):
+    env = {
+        **os.environ,
+        "BLOG_CONFIG": "production",
+        "SECRET_KEY": "k",
+        "DATABASE_URL": "postgresql://blog:s3cret@127.0.0.1:1/blog?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blog", "deploy"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: deploy failed: OperationalError: ")
+    assert "s3cret" not in result.stderr
+
+
+@pytest.mark.engines("sqlite")
+def test_db_backup_copies_the_database_named_with_its_revision(app, runner, instance):
+    insert_post(app, "kept")
+    result = runner.invoke(args=["db", "backup"])
+    assert result.exit_code == 0, result.output
+    [backup] = (instance / "backups").glob(f"*-{HEAD}-*Z.db")
+    assert f"Backed up the database to {backup}" in result.output
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT title FROM posts").fetchall() == [("kept",)]
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+
+
+@pytest.mark.engines("sqlite")
+def test_two_backups_in_the_same_second_both_stay(runner, instance):
+    for _ in range(2):
+        assert runner.invoke(args=["db", "backup"]).exit_code == 0
+    assert len(list((instance / "backups").glob("*.db"))) == 2
+
+
+@pytest.mark.engines("sqlite")
+def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance):
+    insert_post(app, "kept")
+    run_sql(app, "UPDATE posts SET read_count = 7")
+    result = runner.invoke(args=["db", "downgrade"])
+    assert result.exit_code == 0, result.output
+    [backup] = (instance / "backups").glob(f"*-{HEAD}-*.db")
+    assert f"Backed up the database to {backup} before going back." in result.output
+    assert version(app) == [INITIAL]
+    # Restoring is copying the file back: the read counts the downgrade dropped return.
+    restored = make_app(f"sqlite:///{backup}")
+    assert run_sql(restored, "SELECT title, read_count FROM posts") == [("kept", 7)]
+    dispose(restored)
+
+
+@pytest.mark.engines("sqlite")
+def test_downgrade_with_sql_prints_sql_and_backs_nothing_up(runner, instance):
+    result = runner.invoke(args=["db", "downgrade", "--sql", f"{HEAD}:{INITIAL}"])
+    assert result.exit_code == 0
+    assert "DROP COLUMN read_count" in result.output
+    assert not (instance / "backups").exists()
+
+
+@pytest.mark.engines("postgresql", "mariadb")
+def test_on_a_server_backup_points_to_its_own_tool_and_downgrade_goes_ahead(app, runner):
+    result = runner.invoke(args=["db", "backup"])
+    assert result.exit_code == 1
+    assert "pg_dump for PostgreSQL, mariadb-dump for MariaDB" in result.output
+    downgrade = runner.invoke(args=["db", "downgrade"])
+    assert downgrade.exit_code == 0
+    assert "No backup made" in downgrade.output
+    assert version(app) == [INITIAL]
+
+
+def test_flask_db_keeps_flask_migrates_commands(runner):
+    result = runner.invoke(args=["db", "--help"])
+    for command in ("upgrade", "downgrade", "current", "history", "check", "migrate", "backup"):
+        assert f"  {command}" in result.output

@@ -1,0 +1,183 @@
+"""`flask seed`: demo content in batches, appended to what is there, never in production."""
+
+from datetime import timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+
+from blog import create_app
+from blog import seed as seed_module
+from blog.extensions import db
+from blog.models import Category
+from blog.models import Post
+from blog.models import utcnow
+from tests.databases import dispose
+
+
+def seed(runner, *args: str):
+    return runner.invoke(args=["seed", *args])
+
+
+def posts(app) -> list[Post]:
+    with app.app_context():
+        return list(db.session.scalars(select(Post).order_by(Post.id)))
+
+
+def category_names(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(Category.name).order_by(Category.id)))
+
+
+def count(app, model: type[db.Model]) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_writes_the_posts_and_categories_asked_for(app, runner):
+    result = seed(runner, "--posts", "30", "--categories", "4")
+    assert result.exit_code == 0, result.output
+    assert count(app, Post) == 30
+    assert category_names(app) == ["Python", "Databases", "Travel notes", "Web development"]
+    assert "Seeding posts" in result.output
+    summary = result.output.strip().splitlines()[-1]
+    assert summary.startswith("Seeded 30 posts and 4 categories into the testing database in ")
+
+
+def test_ids_ascend_with_created_at_over_the_past(app, runner):
+    before = utcnow()
+    assert seed(runner, "--posts", "40", "--categories", "3").exit_code == 0
+    seeded = posts(app)
+    times = [post.created_at for post in seeded]
+    assert times == sorted(times)
+    assert len(set(times)) == len(times)
+    assert times[-1] <= utcnow()
+    assert before - times[0] > timedelta(days=365)  # spread over more than a year
+    assert all(post.updated_at == post.created_at for post in seeded)
+
+
+def test_titles_and_bodies_are_realistic_and_fit_their_columns(app, runner):
+    assert seed(runner, "--posts", "50", "--categories", "2", "--seed", "3").exit_code == 0
+    seeded = posts(app)
+    assert all(0 < len(post.title) <= 200 for post in seeded)
+    assert all(post.body.strip() for post in seeded)
+    assert any("\n\n" in post.body for post in seeded)  # some have several paragraphs
+    assert len({post.title for post in seeded}) > 10
+    assert all(post.read_count >= 0 for post in seeded)
+    assert {post.category_id for post in seeded} >= {1, 2}
+
+
+def test_more_categories_than_the_word_list_get_numbered_names(app, runner):
+    words = list(seed_module.CATEGORY_NAMES)
+    wanted = len(words) + 5
+    assert seed(runner, "--posts", "0", "--categories", str(wanted)).exit_code == 0
+    names = category_names(app)
+    assert len(names) == wanted
+    assert len({name.casefold() for name in names}) == wanted
+    assert all(len(name) <= 64 for name in names)
+    assert names[: len(words)] == words
+    assert names[len(words) :] == [f"{word} 2" for word in words[:5]]
+
+
+def test_existing_data_is_kept_and_taken_names_skipped_case_insensitively(app, runner, save):
+    [python] = save(Category(name="pYTHON"))
+    [old] = save(Post(title="Mine", body="Kept", category_id=python))
+    result = seed(runner, "--posts", "20", "--categories", "2")
+    assert result.exit_code == 0, result.output
+    assert category_names(app) == ["pYTHON", "Databases", "Travel notes"]
+    everything = posts(app)
+    assert len(everything) == 21
+    first = everything[0]
+    assert (first.id, first.title, first.body, first.category_id) == (old, "Mine", "Kept", python)
+    assert all(post.id > old for post in everything[1:])
+
+
+def test_without_categories_posts_are_uncategorized(app, runner):
+    assert seed(runner, "--posts", "15", "--categories", "0").exit_code == 0
+    assert count(app, Category) == 0
+    assert {post.category_id for post in posts(app)} == {None}
+
+
+def test_without_new_categories_posts_use_the_existing_ones(app, runner, save):
+    [travel] = save(Category(name="Travel"))
+    assert seed(runner, "--posts", "30", "--categories", "0").exit_code == 0
+    assert count(app, Category) == 1
+    assert {post.category_id for post in posts(app)} == {None, travel}
+
+
+def test_posts_go_in_batches_of_one_transaction_each(app, runner, monkeypatch):
+    monkeypatch.setattr(seed_module, "BATCH_SIZE", 7)
+    with app.app_context():
+        engine = db.engine
+    commits = []
+
+    def count_commit(connection) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", count_commit)
+    try:
+        assert seed(runner, "--posts", "23", "--categories", "9").exit_code == 0
+    finally:
+        event.remove(engine, "commit", count_commit)
+    assert len(commits) == 1 + 4  # the categories, then 7 + 7 + 7 + 2 posts
+    assert count(app, Category) == 9
+    seeded = posts(app)
+    assert len(seeded) == 23
+    assert [post.created_at for post in seeded] == sorted(post.created_at for post in seeded)
+
+
+def test_the_same_seed_writes_the_same_content(app, runner):
+    assert seed(runner, "--posts", "10", "--categories", "3", "--seed", "42").exit_code == 0
+    assert seed(runner, "--posts", "10", "--categories", "0", "--seed", "42").exit_code == 0
+    first, second = posts(app)[:10], posts(app)[10:]
+
+    def content(post: Post) -> tuple:
+        return (post.title, post.body, post.category_id, post.read_count)
+
+    assert [content(post) for post in first] == [content(post) for post in second]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--posts", "-1"], "Invalid value for '--posts': -1 is not in the range x>=0."),
+        (["--categories", "-2"], "Invalid value for '--categories': -2 is not in the range x>=0."),
+        (["--posts", "many"], "Invalid value for '--posts': 'many' is not a valid count."),
+    ],
+)
+def test_invalid_options_are_refused_and_write_nothing(app, runner, args, error):
+    result = seed(runner, *args)
+    assert result.exit_code == 2
+    assert f"Error: {error}" in result.output.splitlines()
+    assert count(app, Post) == count(app, Category) == 0
+
+
+@pytest.fixture
+def production_app(monkeypatch, tmp_path):
+    """The production app on a migrated SQLite file."""
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-secret-for-this-test")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
+    app = create_app("production")
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    dispose(app)
+
+
+def test_production_is_refused_without_force(production_app):
+    result = seed(production_app.test_cli_runner(), "--posts", "5", "--categories", "2")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: refusing to seed the production database: pass --force if you mean it"
+    ]
+    assert count(production_app, Post) == count(production_app, Category) == 0
+
+
+def test_production_is_seeded_with_force(production_app):
+    runner = production_app.test_cli_runner()
+    result = seed(runner, "--posts", "5", "--categories", "2", "--force")
+    assert result.exit_code == 0, result.output
+    assert count(production_app, Post) == 5
+    assert count(production_app, Category) == 2
