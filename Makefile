@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: run test lint lint-migrations format clean
+.PHONY: run test lint lint-migrations format clean bench-http bench-migrations
 
 run: $(VENV)/.installed-app  ## migrate the development database and serve http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -27,6 +27,14 @@ lint: $(VENV)/.installed-lint  ## ruff: lint and format check
 
 lint-migrations: $(VENV)/.installed-lint  ## squawk: lint every revision's PostgreSQL SQL
 	BIN=$(BIN) scripts/lint-migrations
+
+bench-http: $(VENV)/.installed-app  ## pages under wrk against a bare Flask app (takes minutes)
+	@command -v wrk >/dev/null || apt-get install -y wrk \
+		|| { echo "benchmarks/http.py needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python benchmarks/http.py
+
+bench-migrations: $(VENV)/.installed-test  ## the read_count revision on a million posts
+	$(BIN)/python benchmarks/migrations.py
 
 format: $(VENV)/.installed-lint  ## ruff: fix what can be fixed, then format
 	$(BIN)/ruff check --fix .

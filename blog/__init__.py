@@ -18,6 +18,7 @@ from blog.extensions import migrate
 from blog.logs import register_logging
 from blog.security import register_security_headers
 from blog.sqlite import configure_sqlite
+from blog.templating import register_template_helpers
 from config import get_config
 
 # migrations/ sits beside the package, so `flask db` finds it from any working directory.
@@ -38,6 +39,7 @@ def create_app(
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
+    register_template_helpers(app)
     errors.register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import abort
@@ -19,12 +20,14 @@ from flask import current_app
 from flask import request
 from sqlalchemy import Select
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import or_
 
 from blog.converters import MAX_ID
 from blog.converters import parse_id
 from blog.extensions import db
 from blog.models import Post
+from blog.models import post_summaries
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -46,20 +49,6 @@ class Cursor:
     def __str__(self) -> str:
         return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
 
-    def older(self) -> Any:
-        """Posts after this place in newest-first order."""
-        return or_(
-            Post.created_at < self.created_at,
-            and_(Post.created_at == self.created_at, Post.id < self.id),
-        )
-
-    def newer(self) -> Any:
-        """Posts before this place in newest-first order."""
-        return or_(
-            Post.created_at > self.created_at,
-            and_(Post.created_at == self.created_at, Post.id > self.id),
-        )
-
 
 @dataclass(frozen=True)
 class Page:
@@ -72,26 +61,24 @@ class Page:
     newest: bool  # whether a newer page exists (the first page needs no cursor)
 
 
-def page_of_posts(query: Select) -> Page:
-    """The page of `query` that `?older=` or `?newer=` asks for (the newest without either)."""
+def page_of_posts(category_id: int | None = None) -> Page:
+    """The page of post summaries (of one category, or all) that `?older=` or `?newer=`
+    asks for; the newest page without either."""
     per_page = current_app.config["POSTS_PER_PAGE"]
     older, newer = cursor_argument("older"), cursor_argument("newer")
     if older and newer:
         abort(400, description="older, newer: give one of them, not both.")
+    cursor = newer or older
+    direction = "newer" if newer else "older" if older else "newest"
+    parameters = {"category_id": category_id, "limit": per_page + 1}
+    if cursor is not None:
+        parameters.update(created_at=cursor.created_at, id=cursor.id)
+    query = summaries_page(direction, by_category=category_id is not None)
+    rows = db.session.execute(query, parameters).all()
     if newer is not None:
-        rows = db.session.execute(
-            query.where(newer.newer())
-            .order_by(Post.created_at.asc(), Post.id.asc())
-            .limit(per_page + 1)
-        ).all()
         items = rows[:per_page][::-1]
         has_newer, has_older = len(rows) > per_page, str(newer) != BEGINNING
     else:
-        if older is not None:
-            query = query.where(older.older())
-        rows = db.session.execute(
-            query.order_by(Post.created_at.desc(), Post.id.desc()).limit(per_page + 1)
-        ).all()
         items = rows[:per_page]
         has_newer, has_older = older is not None, len(rows) > per_page
     return Page(
@@ -101,6 +88,26 @@ def page_of_posts(query: Select) -> Page:
         oldest=BEGINNING if has_older else None,
         newest=has_newer,
     )
+
+
+@cache
+def summaries_page(direction: str, by_category: bool) -> Select:
+    """The query for one kind of page, built once: the list is the busiest page, and
+    building a statement costs more than running it. Values come as parameters."""
+    posts = Post.__table__.c
+    query = post_summaries()
+    if by_category:
+        query = query.where(posts.category_id == bindparam("category_id"))
+    created_at, id = posts.created_at, posts.id
+    when, key = bindparam("created_at"), bindparam("id")
+    if direction == "older":
+        query = query.where(or_(created_at < when, and_(created_at == when, id < key)))
+    if direction == "newer":
+        query = query.where(or_(created_at > when, and_(created_at == when, id > key)))
+        order = (created_at.asc(), id.asc())
+    else:
+        order = (created_at.desc(), id.desc())
+    return query.order_by(*order).limit(bindparam("limit"))
 
 
 def cursor_argument(name: str) -> Cursor | None:

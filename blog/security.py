@@ -20,6 +20,6 @@ def register_security_headers(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # extend, not setdefault per header: no view sets these, and this runs on every request.
+    response.headers.extend(HEADERS)
     return response

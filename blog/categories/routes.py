@@ -16,7 +16,6 @@ from blog.forms import DeleteForm
 from blog.forms import render_form
 from blog.models import Category
 from blog.models import Post
-from blog.models import post_summaries
 from blog.pagination import page_of_posts
 
 bp = Blueprint("categories", __name__, template_folder="templates")
@@ -41,7 +40,7 @@ def index() -> str:
 @bp.get("/<id:category_id>")
 def detail(category_id: int) -> str:
     category = db.get_or_404(Category, category_id, description="No such category.")
-    page = page_of_posts(post_summaries().where(Post.category_id == category_id))
+    page = page_of_posts(category_id)
     return render_template("categories/detail.html", category=category, page=page)
 
 

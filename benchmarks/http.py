@@ -1,0 +1,542 @@
+"""The blog's pages under gunicorn, in requests/s, against a bare Flask app; wrk sends the load.
+
+    .venv/bin/python benchmarks/http.py [--rounds 3] [--duration 5] [--connections 32]
+                                        [--posts-large 1000000] [--cache DIR]
+
+The load generator is wrk (Debian package `wrk`: `apt-get install -y wrk`); this script
+installs nothing, and stops at once if wrk is missing.
+
+Builds two SQLite databases with `flask db upgrade`, filled with plain SQL: 10,000 and
+1,000,000 posts in 20 categories, oldest first. Serves each with gunicorn (`wsgi:app`,
+production configuration, 20 posts a page), and benchmarks/hello.py beside them with the same
+settings: 2 sync workers on 127.0.0.1, no configuration file of the project's. After a warm-up,
+wrk measures each endpoint for a few seconds, the endpoints side by side in each round:
+
+- hello: `/` of the bare app, the ceiling.
+- list p1: the post list's first page, at 10k and at 1M posts.
+- deep page: the oldest posts, at 1M (DEEP_PAGE below).
+- detail: `/posts/<id>`, a random id per request, at 10k and at 1M; each also counts a read
+  (an UPDATE and a COMMIT).
+
+Also measured: each blog worker's peak memory (VmHWM) after the load, and the time of
+`flask --app blog db current` against the bare imports it cannot avoid. Prints the medians,
+then the ratios against their targets. Any non-2xx response or socket error is reported,
+and makes the exit status 1.
+"""
+
+# This file is named http.py: run as a script, its directory comes first on sys.path and
+# shadows the standard library's http. So it imports nothing that imports http (no Flask, no
+# urllib.request), and runs the app, the migrations and the servers as subprocesses from the
+# repository root, where benchmarks/ is not on the path.
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The oldest page in the keyset scheme: newer than the very beginning.
+DEEP_PAGE = "/posts/?newer=0-0"
+SMALL = 10_000
+CATEGORIES = 20
+POSTS_PER_PAGE = "20"
+WRK_THREADS = 2
+WARMUP_SECONDS = 2
+# gunicorn would kill a worker after 30 s; wrk's default of 2 s would count slow pages as
+# socket errors, though their responses still arrive.
+WRK_TIMEOUT = "30s"
+BODY = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
+    "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. "
+)
+
+# Given to gunicorn with -c, so that a gunicorn.conf.py in the working directory is never
+# read and every server runs with the command line's settings alone.
+GUNICORN_CONFIG = """\
+# Written by benchmarks/http.py.
+# gunicorn 25.1+ opens a control socket at one fixed path, which the servers would share.
+control_socket_disable = True
+"""
+
+# wrk counts only statuses from 400 up; this counts everything that is not 2xx, and prints
+# one JSON line for the script. With an argument N, each request asks for the URL's path
+# followed by a random id from 1 to N.
+WRK_SCRIPT = """\
+local threads = {}
+
+function setup(thread)
+  thread:set("number", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  non2xx = 0
+  local largest = tonumber(args[1])
+  if largest then
+    math.randomseed(os.time() + number * 1000003)
+    local prefix = wrk.path
+    request = function()
+      return wrk.format(nil, prefix .. math.random(largest))
+    end
+  end
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local non2xx = 0
+  for _, thread in ipairs(threads) do
+    non2xx = non2xx + thread:get("non2xx")
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d,'
+      .. ' "timeout": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, errors.connect, errors.read, errors.write,
+    errors.timeout, non2xx, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    server: str
+    path: str
+    random_ids: int = 0  # when set: path + a random id from 1 to this, per request
+
+
+@dataclass(frozen=True)
+class Result:
+    """One wrk run."""
+
+    requests: int
+    duration_us: int
+    connect: int
+    read: int
+    write: int
+    timeout: int
+    non2xx: int
+    p50_us: int
+    p99_us: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / (self.duration_us / 1e6)
+
+    @property
+    def socket_errors(self) -> int:
+        return self.connect + self.read + self.write + self.timeout
+
+
+def short(number: int) -> str:
+    """10000 -> 10k, 1000000 -> 1M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if number % size == 0:
+            return f"{number // size}{suffix}"
+    return f"{number:,}"
+
+
+def flask_command() -> list[str]:
+    """The `flask` script of this interpreter, as a user types it."""
+    script = Path(sys.executable).with_name("flask")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
+
+
+def base_environment() -> dict[str, str]:
+    environ = dict(os.environ)
+    environ.pop("GUNICORN_CMD_ARGS", None)  # would add settings behind the command line's back
+    return environ
+
+
+def testing_environment(database: Path) -> dict[str, str]:
+    return base_environment() | {
+        "BLOG_CONFIG": "testing",
+        "TEST_DATABASE_URL": f"sqlite:///{database}",
+    }
+
+
+def run(command: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run a command from the repository root; stop with its output if it fails."""
+    completed = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")
+    return completed
+
+
+def build(database: Path, posts: int) -> None:
+    """Migrate a new SQLite file to head with `flask db upgrade`, then fill it with plain SQL."""
+    run([*flask_command(), "--app", "blog", "db", "upgrade"], testing_environment(database))
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+            f" WHERE i < {CATEGORIES})"
+            " INSERT INTO categories (id, name, created_at)"
+            " SELECT i, 'Category ' || i, '2020-01-01 00:00:00' FROM n"
+        )
+        connection.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+            f" WHERE i < {posts})"
+            " INSERT INTO posts (id, title, body, created_at, updated_at, category_id)"
+            " SELECT i, 'Post ' || i, ? || i, datetime('2020-01-01', '+' || i || ' minutes'),"
+            f" datetime('2020-01-01', '+' || i || ' minutes'), i % {CATEGORIES} + 1 FROM n",
+            (BODY,),
+        )
+
+
+def database(directory: Path, posts: int, cached: bool) -> Path:
+    """A database of `posts` posts: built now, or with --cache, reused if it was built before."""
+    path = directory / f"posts-{posts}.db"
+    start = time.perf_counter()
+    if cached and path.exists():
+        # A newer revision may have come since: upgrade is a no-op when there is none.
+        run([*flask_command(), "--app", "blog", "db", "upgrade"], testing_environment(path))
+        with closing(sqlite3.connect(path)) as connection:
+            (largest,) = connection.execute("SELECT max(id) FROM posts").fetchone()
+        if largest == posts:
+            print(f"reused {path} ({posts:,} posts)")
+            return path
+        path.unlink()  # an interrupted build
+    build(path, posts)
+    size = path.stat().st_size / 2**20
+    print(f"built {posts:,} posts in {time.perf_counter() - start:.1f}s ({size:.0f} MB)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    """One GET over HTTP/1.0: the status and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split(None, 2)[1]), body
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`: a gunicorn master's workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The command name, in parentheses, may hold anything: the fields after it are fixed.
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def peak_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+class Server:
+    """gunicorn serving `app` from the repository root, with the command line's settings only."""
+
+    def __init__(self, name: str, app: str, environ: dict[str, str], directory: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.log = directory / f"gunicorn-{name.replace(' @', '-')}.log"
+        config = directory / "gunicorn.conf.py"
+        config.write_text(GUNICORN_CONFIG)
+        command = [sys.executable, "-m", "gunicorn", "-c", str(config), "-w", "2", "-k", "sync"]
+        command += ["-b", f"127.0.0.1:{self.port}", app]
+        with open(self.log, "wb") as log:
+            # The blog prints a line per request on stdout: that would be measured too.
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=log
+            )
+        self.workers: list[int] = []
+
+    def wait(self) -> None:
+        """Until the port answers and a worker has served a request."""
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = self.log.read_text(errors="replace")
+                sys.exit(f"gunicorn for {self.name} did not start:\n{log[-3000:]}")
+            with suppress(OSError):
+                get(self.port, "/")
+                break
+            time.sleep(0.2)
+        while len(self.workers) < 2 and time.monotonic() < deadline:
+            self.workers = children(self.process.pid)
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        workers = children(self.process.pid)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for pid in workers:  # a master that was killed leaves its workers behind
+            with suppress(ProcessLookupError):
+                os.kill(pid, 9)
+
+
+def wrk(
+    server: Server, endpoint: Endpoint, seconds: int, connections: int, script: Path
+) -> Result:
+    command = ["wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}"]
+    command += [f"-d{seconds}s", "--timeout", WRK_TIMEOUT, "-s", str(script)]
+    command.append(f"http://127.0.0.1:{server.port}{endpoint.path}")
+    if endpoint.random_ids:
+        command += ["--", str(endpoint.random_ids)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    for line in completed.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return Result(**json.loads(line.removeprefix("RESULT ")))
+    sys.exit(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")
+
+
+def preflight(servers: dict[str, Server], endpoints: list[Endpoint], large: int) -> list[str]:
+    """One request to each endpoint before the load: what is wrong with the URLs themselves."""
+    problems = []
+    for endpoint in endpoints:
+        path = endpoint.path + ("1" if endpoint.random_ids else "")
+        status, body = get(servers[endpoint.server].port, path)
+        if status != 200:
+            problems.append(f"{endpoint.name}: {path} answers HTTP {status}")
+        elif endpoint.path == DEEP_PAGE and (
+            not re.search(rb"/posts/1(?!\d)", body) or re.search(rb"/posts/%d(?!\d)" % large, body)
+        ):
+            problems.append(
+                f"{endpoint.name}: {path} does not show the oldest posts (post 1) alone:"
+                " the deep-page figure measures some other page"
+            )
+    return problems
+
+
+def command_seconds(repeat: int, database: Path) -> tuple[float, float]:
+    """Medians of `flask --app blog db current` and of the imports it needs, interleaved."""
+    environ = testing_environment(database)
+    current = [*flask_command(), "--app", "blog", "db", "current"]
+    imports = [sys.executable, "-c", "import flask, flask_sqlalchemy, flask_migrate, alembic"]
+    times: dict[int, list[float]] = {0: [], 1: []}
+    for i in range(repeat + 1):
+        for which, command in enumerate((current, imports)):
+            start = time.perf_counter()
+            run(command, environ)
+            if i:  # the first of each fills the disk cache and writes bytecode
+                times[which].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def revision() -> str:
+    """The commit measured, and whether the tree had changes on top of it."""
+    with suppress(OSError, subprocess.CalledProcessError):
+        command = ["git", "describe", "--always", "--dirty=+uncommitted changes"]
+        return subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    return "an unknown commit"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--posts-large", type=int, default=1_000_000)
+    parser.add_argument("--command-repeat", type=int, default=7, help="for `flask db current`")
+    parser.add_argument(
+        "--cache", type=Path, help="build the databases here once and reuse them (default: anew)"
+    )
+    args = parser.parse_args()
+    if args.posts_large <= SMALL:
+        parser.error(f"--posts-large: must be more than the small database's {SMALL:,}")
+    if shutil.which("wrk") is None:
+        sys.exit("wrk, the load generator, is not installed: apt-get install -y wrk")
+
+    small, large = short(SMALL), short(args.posts_large)
+    blog_small, blog_large = f"blog @{small}", f"blog @{large}"  # the servers
+    endpoints = [
+        Endpoint("hello", "hello", "/"),
+        Endpoint(f"list p1 @{small}", blog_small, "/posts/"),
+        Endpoint(f"list p1 @{large}", blog_large, "/posts/"),
+        Endpoint(f"deep page @{large}", blog_large, DEEP_PAGE),
+        Endpoint(f"detail @{small}", blog_small, "/posts/", random_ids=SMALL),
+        Endpoint(f"detail @{large}", blog_large, "/posts/", random_ids=args.posts_large),
+    ]
+    print(f"blog at {revision()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+
+    with tempfile.TemporaryDirectory(prefix="blog-bench-http-") as temporary:
+        directory = Path(temporary)
+        if args.cache:
+            args.cache.mkdir(parents=True, exist_ok=True)
+        databases = {
+            blog_small: database(args.cache or directory, SMALL, bool(args.cache)),
+            blog_large: database(args.cache or directory, args.posts_large, bool(args.cache)),
+        }
+
+        current, imports = command_seconds(args.command_repeat, databases[blog_small])
+        print(
+            f"flask --app blog db current: {current:.3f}s, bare imports: {imports:.3f}s"
+            f" (median of {args.command_repeat})"
+        )
+
+        script = directory / "count.lua"
+        script.write_text(WRK_SCRIPT)
+        servers: dict[str, Server] = {}
+        try:
+            servers["hello"] = Server(
+                "hello", "benchmarks.hello:app", base_environment(), directory
+            )
+            for name, path in databases.items():
+                blog = base_environment() | {
+                    "BLOG_CONFIG": "production",
+                    "DATABASE_URL": f"sqlite:///{path}",
+                    "SECRET_KEY": secrets.token_hex(32),
+                    "POSTS_PER_PAGE": POSTS_PER_PAGE,
+                }
+                servers[name] = Server(name, "wsgi:app", blog, directory)
+            for server in servers.values():
+                server.wait()
+            problems = preflight(servers, endpoints, args.posts_large)
+            results = measure(servers, endpoints, args, script)
+            memory = {
+                name: [peak_mb(pid) for pid in children(server.process.pid)]
+                for name, server in servers.items()
+            }
+            for name, server in servers.items():
+                if children(server.process.pid) != server.workers:
+                    problems.append(f"{name}: a worker was replaced during the load")
+        finally:
+            for server in servers.values():
+                server.stop()
+
+    failed = report(endpoints, results, memory, current, imports, problems, args.rounds)
+    sys.exit(1 if failed else 0)
+
+
+def measure(
+    servers: dict[str, Server], endpoints: list[Endpoint], args: argparse.Namespace, script: Path
+) -> dict[str, list[Result]]:
+    """A warm-up of each endpoint, then rounds of all of them, each round in a rotated order."""
+    print(
+        f"wrk: {min(WRK_THREADS, args.connections)} threads, {args.connections} connections,"
+        f" {args.duration}s per measurement, {args.rounds} round(s);"
+        " gunicorn: 2 sync workers per app"
+    )
+    results: dict[str, list[Result]] = {endpoint.name: [] for endpoint in endpoints}
+    for endpoint in endpoints:
+        warmup = wrk(servers[endpoint.server], endpoint, WARMUP_SECONDS, args.connections, script)
+        results[endpoint.name].append(warmup)  # kept for its errors; left out of the medians
+    for number in range(args.rounds):
+        # Rotated, so no endpoint always runs first, right after another one's load.
+        shift = number % len(endpoints)
+        for endpoint in endpoints[shift:] + endpoints[:shift]:
+            server = servers[endpoint.server]
+            result = wrk(server, endpoint, args.duration, args.connections, script)
+            results[endpoint.name].append(result)
+            errors = result.non2xx + result.socket_errors
+            print(
+                f"  round {number + 1}: {endpoint.name:<16} {result.rate:8.1f} req/s"
+                f"  p50 {result.p50_us / 1000:7.1f} ms" + (f"  ERRORS: {errors}" if errors else "")
+            )
+    return results
+
+
+def report(
+    endpoints: list[Endpoint],
+    results: dict[str, list[Result]],
+    memory: dict[str, list[float]],
+    current: float,
+    imports: float,
+    problems: list[str],
+    rounds: int,
+) -> bool:
+    """Print the table, the ratios and every error; True if anything went wrong."""
+    rate = {name: statistics.median(r.rate for r in runs[1:]) for name, runs in results.items()}
+    print(f"\n{'endpoint':<18} {'req/s':>8} {'min':>8} {'max':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for endpoint in endpoints:
+        runs = results[endpoint.name][1:]
+        rates = [r.rate for r in runs]
+        p50 = statistics.median(r.p50_us for r in runs) / 1000
+        p99 = statistics.median(r.p99_us for r in runs) / 1000
+        print(
+            f"{endpoint.name:<18} {rate[endpoint.name]:8.1f} {min(rates):8.1f} {max(rates):8.1f}"
+            f" {p50:8.1f} {p99:8.1f}"
+        )
+    plural = "s" if rounds > 1 else ""
+    print(f"(median of {rounds} round{plural}; p50/p99: wrk's latency, median over the rounds)")
+
+    names = [endpoint.name for endpoint in endpoints]
+    hello, list_small, list_large, deep, detail_small, detail_large = names
+    print(f"\n{'ratio':<34} {'value':>9} {'target':>9}")
+    for top, bottom, target in (
+        (list_small, hello, 0.5),
+        (list_large, list_small, 0.8),
+        (deep, list_large, 0.5),
+        (detail_small, hello, 0.3),
+        (detail_large, hello, 0.3),
+    ):
+        value = rate[top] / rate[bottom]
+        verdict = "met" if value >= target else "NOT MET"
+        print(f"{top + ' / ' + bottom:<34} {value:9.3f} {'>= ' + str(target):>9}  {verdict}")
+    blog = [mb for name, peaks in memory.items() if name != "hello" for mb in peaks]
+    verdict = "met" if max(blog) <= 80 else "NOT MET"
+    label = f"blog worker peak RSS (max of {len(blog)})"
+    print(f"{label:<34} {max(blog):6.1f} MB {'<= 80 MB':>9}  {verdict}")
+    ratio = current / imports
+    verdict = "met" if ratio <= 1.2 else "NOT MET"
+    print(f"{'flask db current / bare imports':<34} {ratio:9.3f} {'<= 1.2':>9}  {verdict}")
+    print(f"  ({current:.3f}s / {imports:.3f}s)")
+    print("peak RSS per worker, MB (VmHWM after the load; hello for comparison):")
+    for name, peaks in memory.items():
+        print(f"  {name:<10} {', '.join(f'{mb:.1f}' for mb in peaks)}")
+
+    for name, runs in results.items():
+        non2xx = sum(r.non2xx for r in runs)
+        sockets = sum(r.socket_errors for r in runs)
+        if non2xx or sockets:
+            problems.append(
+                f"{name}: {non2xx} non-2xx responses, {sockets} socket errors"
+                " (warm-up and rounds together)"
+            )
+    if problems:
+        print("\n" + "!" * 79)
+        print("!!! THIS RUN HAD ERRORS: its figures are not to be trusted as they stand")
+        for problem in problems:
+            print(f"!!! {problem}")
+        print("!" * 79)
+    else:
+        print("\nno errors: every response was 2xx, no socket errors")
+    return bool(problems)
+
+
+if __name__ == "__main__":
+    main()
