@@ -6,6 +6,21 @@ forward to; BIND=0.0.0.0:8000 listens on every interface.
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from config import ConfigError
+from config import get_config
+
+# Check the configuration once, here in the master, before any worker starts: a missing
+# SECRET_KEY is then one line and exit status 1, not a failure (and a traceback) per worker.
+load_dotenv(Path(__file__).resolve().parent / ".env")
+try:
+    get_config()
+except ConfigError as error:
+    sys.exit(f"Error: {error.format_message()}")
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Sync workers spend much of a request waiting on the database: two per core, plus one.
