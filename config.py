@@ -26,6 +26,8 @@ class Config:
     REQUIRED_VARIABLES: tuple[str, ...] = ()
 
     TESTING = False
+    # Seconds to wait for a database server to accept a connection (/readyz included).
+    DATABASE_CONNECT_TIMEOUT = 5
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -121,6 +123,15 @@ def with_driver(url: str | None) -> str | None:
     if separator and scheme in DRIVERS:
         return f"{DRIVERS[scheme]}://{rest}"
     return url
+
+
+def engine_options(database_url: str, connect_timeout: int) -> dict:
+    """SQLAlchemy engine options for `database_url`: for a server, check each pooled
+    connection before use (the server may have restarted since) and give up connecting
+    after `connect_timeout` seconds, instead of holding a worker until gunicorn kills it."""
+    if database_url.split(":", 1)[0].startswith(("postgres", "mysql", "mariadb")):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": connect_timeout}}
+    return {}
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

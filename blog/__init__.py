@@ -18,7 +18,8 @@ from blog.extensions import migrate
 from blog.logs import register_logging
 from blog.security import register_security_headers
 from blog.sqlite import configure_sqlite
-from blog.templating import register_template_helpers
+from blog.templating import register_template_filters
+from config import engine_options
 from config import get_config
 
 # migrations/ sits beside the package, so `flask db` finds it from any working directory.
@@ -39,7 +40,7 @@ def create_app(
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
-    register_template_helpers(app)
+    register_template_filters(app)
     errors.register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
@@ -50,6 +51,12 @@ def load_config(app: Flask, config_name: str | None, overrides: Mapping[str, Any
     """Read the environment's configuration; refuse to go on if it cannot run."""
     app.config.from_object(get_config(config_name))
     app.config.update(overrides or {})
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_CONNECT_TIMEOUT"]
+        ),
+    )
 
 
 def register_extensions(app: Flask) -> None:

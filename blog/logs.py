@@ -1,5 +1,5 @@
-"""Logging: one line per request on stdout, tagged with a request id; errors, with their
-tracebacks, on stderr (Flask's own handler on the app's logger)."""
+"""Logging: one line per request on stdout, and errors with their tracebacks on stderr,
+both tagged with the request's id."""
 
 import logging
 import logging.config
@@ -10,26 +10,53 @@ import time
 from flask import Flask
 from flask import Response
 from flask import g
+from flask import has_request_context
 from flask import request
 
 ACCESS_LOG = logging.getLogger("blog.access")
 # A request id from a proxy in front is kept if it looks like one; otherwise we make one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# A path is logged as sent, but a newline in it must not start a forged log line.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class RequestIdFilter(logging.Filter):
+    """Give each record the id of the request it was logged in (or "-")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": RequestIdFilter}},
     "formatters": {
-        "access": {"format": "%(asctime)s %(message)s", "datefmt": "%Y-%m-%dT%H:%M:%S%z"}
+        "access": {"format": "%(asctime)s %(message)s", "datefmt": "%Y-%m-%dT%H:%M:%S%z"},
+        "errors": {
+            "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "access",
-        }
+        },
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "errors",
+            "filters": ["request_id"],
+        },
     },
-    "loggers": {"blog.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "blog.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # The app's own logger (Flask names it after the package): errors and tracebacks.
+        "blog": {"handlers": ["stderr"], "level": "INFO"},
+    },
 }
 
 
@@ -37,11 +64,6 @@ def register_logging(app: Flask) -> None:
     """Log every request of `app`; set the handlers up once per process."""
     if not ACCESS_LOG.handlers:
         logging.config.dictConfig(LOGGING)
-        # A log line a request: skip what the records would carry and no handler prints
-        # (the Logging HOWTO's "Optimization" section).
-        logging.logThreads = False
-        logging.logProcesses = False
-        logging.logMultiprocessing = False
     app.before_request(start_request)
     app.after_request(log_request)
 
@@ -59,7 +81,7 @@ def log_request(response: Response) -> Response:
     ACCESS_LOG.info(
         "%s %s %s %.1fms request_id=%s",
         request.method,
-        request.path,
+        CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match[0]):02x}", request.path),
         response.status_code,
         duration_ms,
         g.request_id,

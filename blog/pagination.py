@@ -17,7 +17,9 @@ from typing import Any
 
 from flask import abort
 from flask import current_app
+from flask import redirect
 from flask import request
+from flask import url_for
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
@@ -33,6 +35,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 CURSOR = re.compile(r"(\d{1,18})-(\d{1,10})")
 BEGINNING = "0-0"
+CURSORS = ("older", "newer")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def page_of_posts(category_id: int | None = None) -> Page:
     query = summaries_page(direction, by_category=category_id is not None)
     rows = db.session.execute(query, parameters).all()
     if newer is not None:
+        if len(rows) < per_page:  # the top: what the newest page shows, or part of it
+            abort(redirect(url_without_cursor()))
         items = rows[:per_page][::-1]
         has_newer, has_older = len(rows) > per_page, str(newer) != BEGINNING
     else:
@@ -108,6 +113,12 @@ def summaries_page(direction: str, by_category: bool) -> Select:
     else:
         order = (created_at.desc(), id.desc())
     return query.order_by(*order).limit(bindparam("limit"))
+
+
+def url_without_cursor() -> str:
+    """This page's URL, keeping its other arguments (the category) but no cursor."""
+    arguments = {key: value for key, value in request.args.items() if key not in CURSORS}
+    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
 
 
 def cursor_argument(name: str) -> Cursor | None:

@@ -7,6 +7,7 @@ per run: a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL, and 
 (which has no templates) the template's own CREATE TABLE statements replayed.
 """
 
+import atexit
 import itertools
 import os
 import re
@@ -33,11 +34,18 @@ _numbers = itertools.count()
 SERVER_VARIABLES = {"postgresql": "TEST_POSTGRESQL_URL", "mariadb": "TEST_MARIADB_URL"}
 
 
+# What the apps write to their instance folder (backups) goes here, not into the repository.
+INSTANCE = tempfile.mkdtemp(prefix="blog-tests-instance-")
+atexit.register(shutil.rmtree, INSTANCE, ignore_errors=True)
+
+
 def make_app(database_url: str | URL, **overrides: object) -> Flask:
     """The testing app on `database_url`, with single settings overridden."""
     if isinstance(database_url, URL):
         database_url = database_url.render_as_string(hide_password=False)
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.instance_path = INSTANCE
+    return app
 
 
 def dispose(app: Flask) -> None:

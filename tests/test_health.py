@@ -1,7 +1,14 @@
 """/healthz and /readyz: alive, and ready only at the migrations' head."""
 
-import flask_migrate
+import socket
+import time
 
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from blog.models import Post
 from tests.databases import dispose
 from tests.databases import make_app
 from tests.history import HEAD
@@ -9,8 +16,10 @@ from tests.history import INITIAL
 from tests.history import run_sql
 
 
-def test_healthz_answers_without_the_database(client):
-    response = client.get("/healthz")
+def test_healthz_answers_without_the_database():
+    app = make_app("postgresql+psycopg://blog@127.0.0.1:1/blog", DATABASE_CONNECT_TIMEOUT=1)
+    response = app.test_client().get("/healthz")
+    dispose(app)
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
 
@@ -44,9 +53,42 @@ def test_readyz_ahead_of_head_after_a_newer_release_migrated(app):
 
 def test_readyz_unreachable_says_so_without_the_url():
     secret = "s3cr3t-password"
-    app = make_app(f"postgresql+psycopg://blog:{secret}@127.0.0.1:1/blog?connect_timeout=2")
+    app = make_app(f"postgresql+psycopg://blog:{secret}@127.0.0.1:1/blog")
     response = app.test_client().get("/readyz")
     dispose(app)
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
     assert secret not in response.text and "127.0.0.1" not in response.text
+
+
+def test_readyz_gives_up_on_a_server_that_never_answers():
+    """A host that accepts connections and then says nothing: 503 after the connect
+    timeout, not a worker held until gunicorn kills it."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    app = make_app(f"postgresql+psycopg://blog@127.0.0.1:{port}/blog", DATABASE_CONNECT_TIMEOUT=1)
+    start = time.monotonic()
+    try:
+        response = app.test_client().get("/readyz")
+    finally:
+        silent.close()
+        dispose(app)
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.engines("postgresql")
+def test_pages_survive_a_database_restart(app, client, save):
+    """Pooled connections the server has closed are replaced, not reused into a 500."""
+    [post_id] = save(Post(title="Still here", body="b"))
+    assert client.get(f"/posts/{post_id}").status_code == 200
+    # From outside the app's pool, as a restart would: every other session of the database.
+    outside = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    with outside.connect() as connection:
+        terminated = connection.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalar()
+    assert terminated >= 1
+    assert [client.get(f"/posts/{post_id}").status_code for _ in range(3)] == [200] * 3

@@ -1,5 +1,6 @@
 """One log line per request, with a request id that the response carries too."""
 
+import io
 import logging
 import re
 
@@ -44,12 +45,26 @@ def test_requests_refused_before_the_view_are_logged_too(app, client, access_lin
     assert re.match(r"POST /posts/new 400 ", access_lines[0])
 
 
-def test_errors_are_logged_with_their_traceback(app, caplog):
+def test_a_path_cannot_forge_a_log_line(client, access_lines):
+    client.get("/posts/x%0A2026-01-01T00:00:00+0000 GET /admin 200 1.0ms request_id=forged")
+    [line] = access_lines
+    assert "\n" not in line
+    assert "/posts/x\\x0a2026" in line
+
+
+def test_errors_go_to_stderr_with_their_traceback_and_request_id(app):
     def fail():
         raise RuntimeError("boom")
 
     app.add_url_rule("/fail", view_func=fail)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    assert app.test_client().get("/fail").status_code == 500
-    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert record.exc_info and "RuntimeError: boom" in caplog.text
+    [handler] = [h for h in app.logger.handlers if h.formatter]
+    stream, handler.stream = handler.stream, io.StringIO()
+    try:
+        response = app.test_client().get("/fail", headers={"X-Request-ID": "req-7"})
+        written = handler.stream.getvalue()
+    finally:
+        handler.stream = stream
+    assert response.status_code == 500
+    assert "ERROR blog request_id=req-7 Exception on /fail [GET]" in written
+    assert "RuntimeError: boom" in written and "Traceback" in written

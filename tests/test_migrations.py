@@ -222,9 +222,14 @@ def test_flask_db_from_the_shell_migrates_the_test_database_only(empty_database,
     history = flask("history")
     assert "<base> -> 391d89251b4c, initialize Post and Category models" in history
     assert "391d89251b4c -> a97811296e15 (head), add read_count field to Post model" in history
-    flask("downgrade")
+    downgrade = flask("downgrade")
     assert flask("current").strip() == INITIAL
     assert not (tmp_path / "dev.db").exists()
+    if empty_database.get_backend_name() == "sqlite":
+        # The real instance folder: the command ran as a user would run it. Tidy up.
+        backup = Path(re.search(r"Backed up the database to (\S+) before", downgrade)[1])
+        assert backup.parent == MIGRATIONS_DIRECTORY.parent / "instance" / "backups"
+        backup.unlink()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
+from blog.pagination import Cursor
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -102,6 +103,27 @@ def test_newer_newest_and_oldest_links(app, client, save):
     newer = client.get(link(oldest, "Newer"))
     assert titles(newer) == ["Post 3", "Post 2"]
     assert link(newer, "Newest") == "/posts/"
+
+
+def test_following_newer_links_ends_on_the_newest_page(app, client, save):
+    app.config["POSTS_PER_PAGE"] = 2
+    save(*dated_posts(5))
+    url = link(client.get("/posts/"), "Oldest")
+    pages = []
+    while url:
+        response = client.get(url, follow_redirects=True)
+        pages.append(titles(response))
+        url = link(response, "Newer")
+    assert pages == [["Post 1", "Post 0"], ["Post 3", "Post 2"], ["Post 4", "Post 3"]]
+    assert response.request.path == "/posts/" and response.request.args == {}
+
+
+def test_a_newer_cursor_past_the_newest_post_leads_to_the_newest_page(app, client, save):
+    [python] = save(Category(name="Python"))
+    save(*dated_posts(3, category_id=python))
+    response = client.get(f"/posts/?newer={10**17}-1&category={python}")
+    assert response.status_code == 302
+    assert response.location == f"/posts/?category={python}"
 
 
 def test_page_size_comes_from_posts_per_page(app, client, save):
@@ -361,13 +383,28 @@ def test_a_category_deleted_while_an_edit_is_saved_is_a_422(app, client, save, r
     assert (post.title, post.category_id) == ("Keep", None)
 
 
-@pytest.mark.parametrize("url", ["/posts/", "/posts/?older={cursor}", "/posts/{post}", "/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/posts/", "/posts/?older={cursor}", "/posts/?category={category}", "/posts/{post}"],
+)
 def test_the_sql_of_a_page_does_not_grow_with_the_blog(app, client, save, sql, url):
     def queries_for_page() -> int:
         with app.app_context():
             newest = db.session.scalars(select(Post).order_by(Post.id.desc())).first()
-        target = url.format(cursor=f"{10**15}-{newest.id}", post=newest.id)
-        return len(sql(lambda: client.get(target)))
+        target = url.format(cursor=Cursor.of(newest), category=newest.category_id, post=newest.id)
+        response = None
+
+        def get() -> None:
+            nonlocal response
+            response = client.get(target)
+
+        statements = sql(get)
+        assert response.status_code == 200
+        assert (
+            '<li class="post-summary">' in response.text
+            or '<article class="post">' in response.text
+        )
+        return len(statements)
 
     [python] = save(Category(name="Python"))
     save(*dated_posts(3, category_id=python))
