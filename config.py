@@ -31,6 +31,8 @@ class Config:
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # How long a visitor without a session may be served a cached post list (0: never).
+    PAGE_CACHE_SECONDS = 1.0
     # Bigger bodies get a 413 before any form code runs.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -42,6 +44,7 @@ class Config:
             environ.get(self.DATABASE_URL_VARIABLE) or self.DEFAULT_DATABASE_URL
         )
         self.POSTS_PER_PAGE = _positive_int(environ, "POSTS_PER_PAGE", default=10)
+        self.PAGE_CACHE_SECONDS = _seconds(environ, "PAGE_CACHE_SECONDS", self.PAGE_CACHE_SECONDS)
 
     def check(self, environ: Mapping[str, str]) -> None:
         """Refuse to build a configuration that lacks a required variable."""
@@ -72,6 +75,8 @@ class TestingConfig(Config):
     TESTING = True
     # Most tests post forms without a token; tests/test_csrf.py turns it back on.
     WTF_CSRF_ENABLED = False
+    # Tests check what the database holds: tests/test_page_cache.py turns it back on.
+    PAGE_CACHE_SECONDS = 0.0
 
 
 class ProductionConfig(Config):
@@ -132,6 +137,19 @@ def engine_options(database_url: str, connect_timeout: int) -> dict:
     if database_url.split(":", 1)[0].startswith(("postgres", "mysql", "mariadb")):
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": connect_timeout}}
     return {}
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 3600, not {raw!r}")
+    return seconds
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

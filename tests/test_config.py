@@ -116,6 +116,20 @@ def test_posts_per_page_comes_from_the_environment():
             get_config("testing", environ={"POSTS_PER_PAGE": bad})
 
 
+def test_page_cache_seconds_comes_from_the_environment():
+    assert (
+        get_config(
+            "production", environ={"SECRET_KEY": "k", "DATABASE_URL": "x://"}
+        ).PAGE_CACHE_SECONDS
+        == 1.0
+    )
+    assert get_config("testing", environ={}).PAGE_CACHE_SECONDS == 0.0
+    assert get_config("development", environ={"PAGE_CACHE_SECONDS": "0"}).PAGE_CACHE_SECONDS == 0.0
+    for bad in ("soon", "-1", "nan", "99999"):
+        with pytest.raises(ConfigError, match="PAGE_CACHE_SECONDS must be a number of seconds"):
+            get_config("development", environ={"PAGE_CACHE_SECONDS": bad})
+
+
 def test_create_app_takes_overrides_for_one_test(tmp_path):
     app = create_app("testing", {"POSTS_PER_PAGE": 3, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["POSTS_PER_PAGE"] == 3

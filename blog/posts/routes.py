@@ -18,6 +18,7 @@ from blog.forms import render_form
 from blog.models import Category
 from blog.models import Post
 from blog.models import was_edited
+from blog.page_cache import cached_for_visitors
 from blog.pagination import int_argument
 from blog.pagination import page_of_posts
 from blog.posts.forms import UNKNOWN_CATEGORY
@@ -43,6 +44,7 @@ POST_WITH_CATEGORY = (
 
 
 @bp.get("/")
+@cached_for_visitors
 def index() -> str:
     """Newest posts first, a page at a time; `?category=<id>` keeps one category's posts."""
     category_id = int_argument("category")
