@@ -6,10 +6,10 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-from alembic.migration import MigrationContext
 from flask import current_app
 
 from blog.extensions import db
+from blog.health import database_revisions
 
 
 class BackupError(Exception):
@@ -28,8 +28,7 @@ def backup_sqlite() -> Path:
     source = Path(url.database or "")
     if not url.database or url.database == ":memory:" or not source.is_file():
         raise BackupError(f"there is no SQLite database file to back up at {source}")
-    with db.engine.connect() as connection:
-        revision = "-".join(MigrationContext.configure(connection).get_current_heads()) or "base"
+    revision = "-".join(database_revisions()) or "base"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     directory = Path(current_app.instance_path) / "backups"
     directory.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,6 @@ import copy
 
 import click
 import flask_migrate
-from alembic.migration import MigrationContext
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import cli as migrate_cli
@@ -13,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blog.backups import BackupError
 from blog.backups import backup_sqlite
-from blog.extensions import db
+from blog.health import database_revisions
 from blog.health import migration_history
 from blog.seed import seed
 
@@ -37,8 +36,7 @@ def deploy() -> None:
     """
     try:
         flask_migrate.upgrade()  # exits 1 by itself on a failing migration
-        with db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
+        current = database_revisions()
     except SQLAlchemyError as error:
         # The first line names the problem; the rest may repeat the SQL and parameters.
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

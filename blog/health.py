@@ -28,8 +28,7 @@ def readyz() -> tuple[dict, int]:
     """
     head, known = migration_history()
     try:
-        with db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
+        current = database_revisions()
     except SQLAlchemyError as error:
         return {"database": "unreachable", "error": type(error).__name__, "head": head}, 503
     revision = current[0] if len(current) == 1 else None
@@ -37,6 +36,12 @@ def readyz() -> tuple[dict, int]:
         return {"database": "ok", "revision": revision, "head": head}, 200
     state = "ahead of head" if any(rev not in known for rev in current) else "behind head"
     return {"database": state, "revision": revision, "head": head}, 503
+
+
+def database_revisions() -> tuple[str, ...]:
+    """The revisions the database's alembic_version records (empty before any migration)."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_heads()
 
 
 def migration_history() -> tuple[str, frozenset[str]]:
