@@ -35,6 +35,11 @@ class Config:
     PAGE_CACHE_SECONDS = 1.0
     # Bigger bodies get a 413 before any form code runs.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Werkzeug's default: scrypt, slow on purpose.
+    PASSWORD_HASH_METHOD = "scrypt"
+    # After this many failed sign-ins in a row, a name is refused for a while.
+    SIGN_IN_MAX_FAILURES = 5
+    SIGN_IN_LOCKOUT_SECONDS = 15 * 60
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.check(environ)
@@ -77,6 +82,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     # Tests check what the database holds: tests/test_page_cache.py turns it back on.
     PAGE_CACHE_SECONDS = 0.0
+    # Fast hashes: the tests create many users, and test no password's strength.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

@@ -166,6 +166,9 @@ def flask_command() -> list[str]:
 def base_environment() -> dict[str, str]:
     environ = dict(os.environ)
     environ.pop("GUNICORN_CMD_ARGS", None)  # would add settings behind the command line's back
+    # An installed app has its bytecode, as the installed packages it is compared with do;
+    # without it, the blog's own modules would be compiled again at every `flask` command.
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
     return environ
 
 

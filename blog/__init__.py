@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from blog import auth
 from blog import categories
 from blog import errors
 from blog import health
@@ -14,6 +15,7 @@ from blog.cli import register_commands
 from blog.converters import IdConverter
 from blog.extensions import csrf
 from blog.extensions import db
+from blog.extensions import login_manager
 from blog.extensions import migrate
 from blog.logs import register_logging
 from blog.security import register_security_headers
@@ -70,6 +72,7 @@ def register_extensions(app: Flask) -> None:
         compare_server_default=True,
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
 
@@ -80,8 +83,9 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the pages (`/` shows the post list) and the health checks."""
+    """Mount the pages (`/` shows the post list), sign-in and the health checks."""
     app.register_blueprint(posts.bp, url_prefix="/posts")
     app.register_blueprint(categories.bp, url_prefix="/categories")
+    app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(health.bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.routes.index)

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_migrate import cli as migrate_cli
 from sqlalchemy.exc import SQLAlchemyError
 
+from blog.auth.cli import users
 from blog.backups import BackupError
 from blog.backups import backup_sqlite
 from blog.health import database_revisions
@@ -18,10 +19,11 @@ from blog.seed import seed
 
 
 def register_commands(app: Flask) -> None:
-    """Add `flask deploy` and `flask seed`, and replace Flask-Migrate's `flask db` group
-    with one that also backs up (same commands, same options)."""
+    """Add `flask deploy`, `flask seed` and `flask users`, and replace Flask-Migrate's
+    `flask db` group with one that also backs up (same commands, same options)."""
     app.cli.add_command(deploy)
     app.cli.add_command(seed)
+    app.cli.add_command(users)
     app.cli.add_command(db_group, "db")
 
 

@@ -1,5 +1,6 @@
 """Flask extensions, created bare here and bound to an app in `create_app`."""
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -24,3 +25,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+# Pages that need a signed-in user send others here, with `?next=` to come back.
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Sign in to write."
+login_manager.login_message_category = "info"

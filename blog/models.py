@@ -19,9 +19,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from sqlalchemy.orm import validates
 from sqlalchemy.types import TypeDecorator
 
 from blog.extensions import db
+from blog.rendering import excerpt
+from blog.rendering import render_markdown
 
 
 def utcnow() -> datetime:
@@ -54,8 +57,42 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+# A listing shows the start of each body, as plain text; a whole body may be 100,000
+# characters.
+EXCERPT_LENGTH = 300
+
 # MariaDB/MySQL TEXT stops at 64 KiB; a long post needs MEDIUMTEXT there.
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+class User(db.Model):
+    """An author: signs in with a name and a password, and writes posts."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Werkzeug's "method$salt$hash" string, never the password itself.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Failed sign-ins in a row, and until when the name is refused after too many.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The database sets posts.author_id to NULL when a user goes (ON DELETE SET NULL).
+    posts: Mapped[list["Post"]] = relationship(back_populates="author", passive_deletes=True)
+
+    # What Flask-Login asks of a user object (instead of its UserMixin, which would make
+    # every user equal to every other through __eq__).
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.name!r}>"
 
 
 class Category(db.Model):
@@ -78,11 +115,16 @@ class Post(db.Model):
         # Newest-first listings, and one category's posts newest first.
         Index("ix_posts_created_at", "created_at"),
         Index("ix_posts_category_id_created_at", "category_id", "created_at"),
+        Index("ix_posts_author_id", "author_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(LongText)
+    body: Mapped[str] = mapped_column(LongText)  # Markdown, as written
+    # Rendered when the body is written, not at every read. NULL for posts written before
+    # bodies were Markdown: their plain text is shown as it is.
+    body_html: Mapped[str | None] = mapped_column(LongText)
+    excerpt: Mapped[str | None] = mapped_column(String(EXCERPT_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     category_id: Mapped[int | None] = mapped_column(
@@ -90,8 +132,17 @@ class Post(db.Model):
     )
     # The server default gives rows that predate the column 0 reads.
     read_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # NULL for posts written before there were accounts.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     category: Mapped[Category | None] = relationship(back_populates="posts")
+    author: Mapped[User | None] = relationship(back_populates="posts")
+
+    @validates("body")
+    def _render_body(self, key: str, body: str) -> str:
+        self.body_html, text = render_markdown(body)
+        self.excerpt = excerpt(text, EXCERPT_LENGTH)
+        return body
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.title!r}>"
@@ -100,10 +151,6 @@ class Post(db.Model):
 def was_edited(post: Any) -> bool:
     """True once the post has changed after its creation (not merely been read)."""
     return post.updated_at - post.created_at > timedelta(seconds=1)
-
-
-# A listing shows the start of each body; a whole body may be 100,000 characters.
-EXCERPT_LENGTH = 300
 
 
 def post_summaries() -> Select:
@@ -116,7 +163,10 @@ def post_summaries() -> Select:
     return select(
         posts.c.id,
         posts.c.title,
-        func.substr(posts.c.body, 1, EXCERPT_LENGTH).label("excerpt"),
+        # Posts from before Markdown have no stored excerpt: their body is plain text.
+        func.coalesce(posts.c.excerpt, func.substr(posts.c.body, 1, EXCERPT_LENGTH)).label(
+            "excerpt"
+        ),
         posts.c.created_at,
         posts.c.read_count,
         posts.c.category_id,

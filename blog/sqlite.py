@@ -21,8 +21,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ANN001
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        # The timeout first: switching to WAL itself waits for other connections' locks.
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     # At every checkout, not once per connection: a migration switches foreign keys off

@@ -28,6 +28,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from blog.models import UTCDateTime
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -149,6 +151,7 @@ def migrate(connection, conf_args):
                 "connection": connection,
                 "target_metadata": get_metadata(),
                 "on_version_apply": lambda **kw: steps.append(kw["step"]),
+                "render_item": render_item,
                 # SQLite can roll back DDL; Alembic assumes it cannot.
                 "transactional_ddl": dialect not in MYSQL,
                 "transaction_per_migration": dialect in MYSQL,
@@ -160,6 +163,18 @@ def migrate(connection, conf_args):
                     connection.exec_driver_sql(statement)
             with sqlite_foreign_keys_checked(connection, steps):
                 context.run_migrations()
+
+
+def render_item(type_, obj, autogen_context):
+    """Write the app's UTCDateTime in a generated revision as the types it stores.
+
+    Otherwise autogenerate writes `blog.models.UTCDateTime()`, which the revision does not
+    import; and a revision must not import the models, which change after it is written.
+    """
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from sqlalchemy.dialects import mysql")
+        return 'sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
+    return False
 
 
 def names_a_revision():

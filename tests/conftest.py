@@ -11,13 +11,16 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import URL
 from sqlalchemy import event
 
+from blog.auth.accounts import create_user
 from blog.extensions import db
 from tests.databases import SERVER_VARIABLES
 from tests.databases import Database
@@ -111,6 +114,43 @@ def empty_app(empty_database: URL) -> Iterator[Flask]:
     app = make_app(empty_database)
     yield app
     dispose(app)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[[str], Account]:
+    """`make_user(name)`: an author in the app's database, made as `flask users create` would."""
+
+    def make_user(name: str) -> Account:
+        with app.app_context():
+            return Account(create_user(name, PASSWORD).id, name)
+
+    return make_user
+
+
+def sign_in(client: FlaskClient, account: Account) -> None:
+    """Sign `client` in through the sign-in page."""
+    response = client.post(
+        "/auth/sign-in", data={"name": account.name, "password": account.password}
+    )
+    assert response.status_code == 302, response.text
+
+
+@pytest.fixture
+def author(client: FlaskClient, make_user: Callable[[str], Account]) -> Account:
+    """An author called ada, signed in on `client`."""
+    account = make_user("ada")
+    sign_in(client, account)
+    return account
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ from tests.databases import make_app
 
 INITIAL = "391d89251b4c"  # initialize Post and Category models
 READ_COUNT = "a97811296e15"  # add read_count field to Post model
-HEAD = READ_COUNT
+AUTHORS = "516cfe85f177"  # add users and post authors
+MARKDOWN = "31a20481caf2"  # add rendered Markdown to posts
+HEAD = MARKDOWN
+BELOW_HEAD = AUTHORS  # where one `flask db downgrade` from head lands
 
 
 def schema(app: Flask) -> dict:

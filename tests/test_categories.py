@@ -76,10 +76,12 @@ def test_detail_is_paginated(app, client, save):
 @pytest.mark.parametrize(
     "url", ["/categories/7", "/categories/7/edit", "/categories/7/delete", "/categories/x"]
 )
+@pytest.mark.usefixtures("author")
 def test_unknown_category_is_a_404(client, url):
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.usefixtures("author")
 def test_create_a_category(app, client):
     response = client.post("/categories/new", data={"name": "  Python "}, follow_redirects=True)
     assert response.status_code == 200
@@ -97,6 +99,7 @@ def test_create_a_category(app, client):
         ("nul\x00", "Remove the control characters (such as NUL) from this text."),
     ],
 )
+@pytest.mark.usefixtures("author")
 def test_create_with_a_bad_name_is_a_422_and_writes_nothing(app, client, name, message):
     response = client.post("/categories/new", data={"name": name})
     assert response.status_code == 422
@@ -108,6 +111,7 @@ def test_create_with_a_bad_name_is_a_422_and_writes_nothing(app, client, name, m
     ("existing", "name"),
     [("Python", "Python"), ("Python", "python"), ("Python", " PYTHON "), ("Ärger", "ärger")],
 )
+@pytest.mark.usefixtures("author")
 def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, existing, name):
     save(Category(name=existing))
     response = client.post("/categories/new", data={"name": name})
@@ -116,12 +120,14 @@ def test_a_duplicate_name_is_a_409_and_writes_nothing(app, client, save, existin
     assert category_names(app) == [existing]
 
 
+@pytest.mark.usefixtures("author")
 def test_a_json_body_is_not_a_form(app, client):
     response = client.post("/categories/new", json={"name": 5})
     assert response.status_code == 422
     assert category_names(app) == []
 
 
+@pytest.mark.usefixtures("author")
 def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client, rival):
     """Another writer inserts the same name between our check and our INSERT."""
     insert = "INSERT INTO categories (name, created_at) VALUES ('Python', '2026-01-01')"
@@ -132,6 +138,7 @@ def test_a_name_taken_by_a_concurrent_request_is_a_409(app, client, rival):
     assert category_names(app) == ["Python"]
 
 
+@pytest.mark.usefixtures("author")
 def test_rename_a_category(app, client, save):
     [python] = save(Category(name="Python"))
     assert 'value="Python"' in client.get(f"/categories/{python}/edit").text
@@ -142,12 +149,14 @@ def test_rename_a_category(app, client, save):
     assert category_names(app) == ["Python 3"]
 
 
+@pytest.mark.usefixtures("author")
 def test_rename_may_change_only_the_case(app, client, save):
     [python] = save(Category(name="python"))
     assert client.post(f"/categories/{python}/edit", data={"name": "Python"}).status_code == 302
     assert category_names(app) == ["Python"]
 
 
+@pytest.mark.usefixtures("author")
 def test_rename_to_another_categorys_name_is_a_409(app, client, save):
     python, _ = save(Category(name="Python"), Category(name="Rust"))
     response = client.post(f"/categories/{python}/edit", data={"name": "Rust"})
@@ -156,12 +165,14 @@ def test_rename_to_another_categorys_name_is_a_409(app, client, save):
     assert category_names(app) == ["Python", "Rust"]
 
 
+@pytest.mark.usefixtures("author")
 def test_rename_to_blank_is_a_422(app, client, save):
     [python] = save(Category(name="Python"))
     assert client.post(f"/categories/{python}/edit", data={"name": ""}).status_code == 422
     assert category_names(app) == ["Python"]
 
 
+@pytest.mark.usefixtures("author")
 def test_delete_asks_first_and_keeps_the_posts_uncategorized(app, client, save):
     python, rust = save(Category(name="Python"), Category(name="Rust"))
     kept, other = save(

@@ -10,8 +10,8 @@ import pytest
 
 from tests.databases import dispose
 from tests.databases import make_app
+from tests.history import BELOW_HEAD
 from tests.history import HEAD
-from tests.history import INITIAL
 from tests.history import insert_post
 from tests.history import run_sql
 from tests.history import version
@@ -77,23 +77,23 @@ def test_two_backups_in_the_same_second_both_stay(runner, instance):
 @pytest.mark.engines("sqlite")
 def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance):
     insert_post(app, "kept")
-    run_sql(app, "UPDATE posts SET read_count = 7")
+    run_sql(app, "UPDATE posts SET body_html = '<p>b</p>'")
     result = runner.invoke(args=["db", "downgrade"])
     assert result.exit_code == 0, result.output
     [backup] = (instance / "backups").glob(f"*-{HEAD}-*.db")
     assert f"Backed up the database to {backup} before going back." in result.output
-    assert version(app) == [INITIAL]
-    # Restoring is copying the file back: the read counts the downgrade dropped return.
+    assert version(app) == [BELOW_HEAD]
+    # Restoring is copying the file back: the rendered bodies the downgrade dropped return.
     restored = make_app(f"sqlite:///{backup}")
-    assert run_sql(restored, "SELECT title, read_count FROM posts") == [("kept", 7)]
+    assert run_sql(restored, "SELECT title, body_html FROM posts") == [("kept", "<p>b</p>")]
     dispose(restored)
 
 
 @pytest.mark.engines("sqlite")
 def test_downgrade_with_sql_prints_sql_and_backs_nothing_up(runner, instance):
-    result = runner.invoke(args=["db", "downgrade", "--sql", f"{HEAD}:{INITIAL}"])
+    result = runner.invoke(args=["db", "downgrade", "--sql", f"{HEAD}:{BELOW_HEAD}"])
     assert result.exit_code == 0
-    assert "DROP COLUMN read_count" in result.output
+    assert "DROP COLUMN body_html" in result.output
     assert not (instance / "backups").exists()
 
 
@@ -105,7 +105,7 @@ def test_on_a_server_backup_points_to_its_own_tool_and_downgrade_goes_ahead(app,
     downgrade = runner.invoke(args=["db", "downgrade"])
     assert downgrade.exit_code == 0
     assert "No backup made" in downgrade.output
-    assert version(app) == [INITIAL]
+    assert version(app) == [BELOW_HEAD]
 
 
 def test_flask_db_keeps_flask_migrates_commands(runner):

@@ -26,6 +26,7 @@ def test_405_keeps_its_allow_header(client):
     assert "GET" in response.headers["Allow"]
 
 
+@pytest.mark.usefixtures("author")
 def test_a_body_over_the_limit_is_a_413(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = client.post("/posts/new", data={"title": "t", "body": "x" * 2000})

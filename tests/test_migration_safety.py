@@ -21,7 +21,6 @@ from blog.extensions import migrate
 from tests.databases import make_app
 from tests.history import HEAD
 from tests.history import INITIAL
-from tests.history import READ_COUNT
 from tests.history import add_revision
 from tests.history import copy_history
 from tests.history import dialect
@@ -308,7 +307,7 @@ op.execute(
     )
     with pytest.raises(RuntimeError, match="broken foreign keys"):
         upgrade(empty_app, history)
-    assert version(empty_app) == [READ_COUNT]
+    assert version(empty_app) == [HEAD]
     assert posts(empty_app) == []
 
 
@@ -319,7 +318,7 @@ def test_dropping_a_table_that_rows_still_point_at_is_rolled_back(empty_app, his
     add_revision(history, "dropparent", 'op.drop_table("categories")')
     with pytest.raises(RuntimeError, match="broken foreign keys"):
         upgrade(empty_app, history)
-    assert version(empty_app) == [READ_COUNT]
+    assert version(empty_app) == [HEAD]
     assert "categories" in schema(empty_app)
 
 
@@ -337,7 +336,7 @@ op.execute("ALTER TABLE posts ADD COLUMN other_id INTEGER REFERENCES categories 
     )
     with pytest.raises(RuntimeError, match="broken foreign keys"):
         upgrade(empty_app, history)
-    assert version(empty_app) == [READ_COUNT]
+    assert version(empty_app) == [HEAD]
     assert "other_id" not in [column[0] for column in schema(empty_app)["posts"]["columns"]]
 
 

@@ -18,8 +18,11 @@ from sqlalchemy import inspect
 from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
 from blog.extensions import migrate
+from tests.history import AUTHORS
+from tests.history import BELOW_HEAD
 from tests.history import HEAD
 from tests.history import INITIAL
+from tests.history import MARKDOWN
 from tests.history import READ_COUNT
 from tests.history import copy_history
 from tests.history import dialect
@@ -34,7 +37,7 @@ from tests.history import version
 def test_upgrade_from_empty_to_head_creates_the_tables(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()
-    assert set(schema(empty_app)) == {"alembic_version", "categories", "posts"}
+    assert set(schema(empty_app)) == {"alembic_version", "categories", "posts", "users"}
     assert version(empty_app) == [HEAD]
 
 
@@ -160,7 +163,7 @@ def test_revision_files_sort_in_history_order():
     files = sorted(path.name for path in (MIGRATIONS_DIRECTORY / "versions").glob("*.py"))
     assert all(re.match(r"\d{4}_\d\d_\d\d_\d{6}-[0-9a-f]+_\w+\.py$", name) for name in files)
     by_file = [scripts.get_revision(name.split("-")[1].split("_")[0]).revision for name in files]
-    assert by_file == revisions_oldest_first() == [INITIAL, READ_COUNT]
+    assert by_file == revisions_oldest_first() == [INITIAL, READ_COUNT, AUTHORS, MARKDOWN]
 
 
 @pytest.mark.parametrize("kind", ["engine", "connection"])
@@ -176,7 +179,8 @@ def test_env_py_migrates_a_connection_or_engine_handed_in(app, empty_database, k
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-    assert set(inspect(engine).get_table_names()) == {"alembic_version", "categories", "posts"}
+    tables = set(inspect(engine).get_table_names())
+    assert tables == {"alembic_version", "categories", "posts", "users"}
     engine.dispose()
 
 
@@ -192,7 +196,7 @@ def test_flask_db_upgrade_check_downgrade(empty_app):
     assert version(empty_app) == [HEAD]
     assert flask_db(empty_app, "check").exit_code == 0
     assert flask_db(empty_app, "downgrade").exit_code == 0
-    assert version(empty_app) == [INITIAL]
+    assert version(empty_app) == [BELOW_HEAD]
     assert flask_db(empty_app, "check").exit_code != 0  # behind head: not up to date
 
 
@@ -221,9 +225,10 @@ def test_flask_db_from_the_shell_migrates_the_test_database_only(empty_database,
     assert flask("current").strip() == f"{HEAD} (head)"
     history = flask("history")
     assert "<base> -> 391d89251b4c, initialize Post and Category models" in history
-    assert "391d89251b4c -> a97811296e15 (head), add read_count field to Post model" in history
+    assert "391d89251b4c -> a97811296e15, add read_count field to Post model" in history
+    assert "516cfe85f177 -> 31a20481caf2 (head), add rendered Markdown to posts" in history
     downgrade = flask("downgrade")
-    assert flask("current").strip() == INITIAL
+    assert flask("current").strip() == BELOW_HEAD
     assert not (tmp_path / "dev.db").exists()
     if empty_database.get_backend_name() == "sqlite":
         # The real instance folder: the command ran as a user would run it. Tidy up.
@@ -234,9 +239,12 @@ def test_flask_db_from_the_shell_migrates_the_test_database_only(empty_database,
 
 @pytest.fixture
 def history_without_read_count(tmp_path) -> Path:
-    """A copy of migrations/ without its latest revision, to generate that revision again."""
+    """A copy of migrations/ without the read_count revision and those after it, to generate
+    them again (in one revision, since the models hold all their changes)."""
     directory = copy_history(tmp_path / "migrations")
-    for path in (directory / "versions").glob(f"*{READ_COUNT}*"):
+    later = revisions_oldest_first()[revisions_oldest_first().index(READ_COUNT) :]
+    for revision in later:
+        [path] = (directory / "versions").glob(f"*-{revision}_*.py")
         path.unlink()
     return directory
 

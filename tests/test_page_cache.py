@@ -6,6 +6,7 @@ import pytest
 
 from blog.models import Post
 from blog.page_cache import MAX_PAGES
+from tests.conftest import sign_in
 
 # The cache keeps rendered pages; which database they came from does not matter.
 pytestmark = [pytest.mark.engines("sqlite"), pytest.mark.options(PAGE_CACHE_SECONDS=2.0)]
@@ -28,8 +29,9 @@ def test_anyone_with_a_session_gets_a_fresh_list(app, client, save):
     assert "Second" in client.get("/posts/").text
 
 
-def test_a_page_with_a_message_for_someone_is_never_served_to_another(app, save):
+def test_a_page_with_a_message_for_someone_is_never_served_to_another(app, make_user):
     writer, visitor = app.test_client(), app.test_client()
+    sign_in(writer, make_user("ada"))
     response = writer.post(
         "/posts/new", data={"title": "Mine", "body": "b"}, follow_redirects=True
     )

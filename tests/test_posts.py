@@ -213,7 +213,7 @@ def test_detail_shows_the_post_with_its_category(client, save):
     response = client.get(f"/posts/{post_id}")
     assert response.status_code == 200
     assert "<h1>Hello</h1>" in response.text
-    assert "First line\nsecond line" in response.text
+    assert "<p>First line\nsecond line</p>" in response.text  # the body, rendered as Markdown
     assert f'href="/categories/{python}">Python</a>' in response.text
 
 
@@ -262,11 +262,13 @@ def test_a_read_does_not_count_as_an_edit(app, client, save):
 
 
 @pytest.mark.parametrize("url", ["/posts/999", "/posts/0", "/posts/abc", "/posts/99999999999"])
+@pytest.mark.usefixtures("author")
 def test_unknown_post_is_a_404(client, url):
     for suffix in ("", "/edit", "/delete"):
         assert client.get(url + suffix).status_code == 404
 
 
+@pytest.mark.usefixtures("author")
 def test_create_a_post(app, client, save):
     [python] = save(Category(name="Python"))
     form = {"title": "  Hello  ", "body": "Hi there", "category_id": str(python)}
@@ -286,12 +288,14 @@ def test_create_a_post(app, client, save):
         assert post.created_at.tzinfo is UTC
 
 
+@pytest.mark.usefixtures("author")
 def test_create_without_a_category(app, client):
     client.post("/posts/new", data={"title": "Loose", "body": "b", "category_id": ""})
     with app.app_context():
         assert db.session.scalars(select(Post)).one().category_id is None
 
 
+@pytest.mark.usefixtures("author")
 def test_new_post_form_offers_the_categories(client, save):
     save(Category(name="Rust"), Category(name="Python"))
     options = re.findall(r"<option[^>]*>(.*?)</option>", client.get("/posts/new").text)
@@ -341,6 +345,7 @@ def test_new_post_form_offers_the_categories(client, save):
         ),
     ],
 )
+@pytest.mark.usefixtures("author")
 def test_create_with_bad_input_shows_the_form_again_and_writes_nothing(
     app, client, form, field, message
 ):
@@ -354,12 +359,14 @@ def test_create_with_bad_input_shows_the_form_again_and_writes_nothing(
 @pytest.mark.parametrize(
     "body", ['{"title": 123, "body": true}', '{"title": {"a": 1}}', "[1, 2]", '"abc"', "{"]
 )
+@pytest.mark.usefixtures("author")
 def test_a_json_body_is_not_a_form(app, client, body):
     response = client.post("/posts/new", data=body, content_type="application/json")
     assert response.status_code == 422
     assert post_count(app) == 0
 
 
+@pytest.mark.usefixtures("author")
 def test_a_category_deleted_while_the_post_is_saved_is_a_422(app, client, save, rival):
     [doomed] = save(Category(name="Doomed"))
     with rival("INSERT INTO posts", f"DELETE FROM categories WHERE id = {doomed}"):
@@ -371,9 +378,9 @@ def test_a_category_deleted_while_the_post_is_saved_is_a_422(app, client, save, 
     assert post_count(app) == 0
 
 
-def test_a_category_deleted_while_an_edit_is_saved_is_a_422(app, client, save, rival):
+def test_a_category_deleted_while_an_edit_is_saved_is_a_422(app, client, save, rival, author):
     [doomed] = save(Category(name="Doomed"))
-    [post_id] = save(Post(title="Keep", body="b"))
+    [post_id] = save(Post(title="Keep", body="b", author_id=author.id))
     with rival("UPDATE posts", f"DELETE FROM categories WHERE id = {doomed}"):
         response = client.post(
             f"/posts/{post_id}/edit", data={"title": "New", "body": "b", "category_id": doomed}
@@ -414,15 +421,23 @@ def test_the_sql_of_a_page_does_not_grow_with_the_blog(app, client, save, sql, u
     assert queries_for_page() == small <= 3
 
 
+@pytest.mark.usefixtures("author")
 def test_a_title_of_exactly_200_characters_is_fine(app, client):
     assert client.post("/posts/new", data={"title": "x" * 200, "body": "b"}).status_code == 302
     assert post_count(app) == 1
 
 
-def test_edit_a_post(app, client, save):
+def test_edit_a_post(app, client, save, author):
     python, rust = save(Category(name="Python"), Category(name="Rust"))
     [post_id] = save(
-        Post(title="Old", body="old body", category_id=python, created_at=START, updated_at=START)
+        Post(
+            title="Old",
+            body="old body",
+            category_id=python,
+            author_id=author.id,
+            created_at=START,
+            updated_at=START,
+        )
     )
     form = client.get(f"/posts/{post_id}/edit").text
     assert 'value="Old"' in form and f'<option selected value="{python}">' in form
@@ -439,16 +454,16 @@ def test_edit_a_post(app, client, save):
     assert post.updated_at > START
 
 
-def test_edit_with_bad_input_writes_nothing(app, client, save):
-    [post_id] = save(Post(title="Keep", body="keep"))
+def test_edit_with_bad_input_writes_nothing(app, client, save, author):
+    [post_id] = save(Post(title="Keep", body="keep", author_id=author.id))
     response = client.post(f"/posts/{post_id}/edit", data={"title": "", "body": "changed"})
     assert response.status_code == 422
     post = get_post(app, post_id)
     assert (post.title, post.body) == ("Keep", "keep")
 
 
-def test_delete_asks_first_then_deletes(app, client, save):
-    [post_id] = save(Post(title="Doomed", body="b"))
+def test_delete_asks_first_then_deletes(app, client, save, author):
+    [post_id] = save(Post(title="Doomed", body="b", author_id=author.id))
     confirm = client.get(f"/posts/{post_id}/delete")
     assert confirm.status_code == 200
     assert f'action="/posts/{post_id}/delete"' in confirm.text
@@ -459,6 +474,7 @@ def test_delete_asks_first_then_deletes(app, client, save):
     assert get_post(app, post_id) is None
 
 
+@pytest.mark.usefixtures("author")
 def test_flash_messages_are_escaped(client):
     response = client.post(
         "/posts/new", data={"title": "<b>bold</b>", "body": "b"}, follow_redirects=True
@@ -475,6 +491,7 @@ def test_output_is_escaped(client, save):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.usefixtures("author")
 def test_unicode_round_trips(app, client):
     title = "Grüße, 世界 🐍"
     client.post("/posts/new", data={"title": title, "body": "ünïcödé 🎉"})

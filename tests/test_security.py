@@ -12,6 +12,7 @@ PRODUCTION = {"SECRET_KEY": "k", "DATABASE_URL": "sqlite:///p.db"}
 
 
 @pytest.mark.parametrize("url", ["/", "/posts/new", "/healthz", "/no/such/page"])
+@pytest.mark.usefixtures("author")  # so /posts/new is the form, not a redirect to sign in
 def test_every_response_has_the_security_headers(client, url):
     headers = client.get(url).headers
     policy = headers["Content-Security-Policy"]
@@ -22,8 +23,11 @@ def test_every_response_has_the_security_headers(client, url):
     assert headers["Referrer-Policy"] == "same-origin"
 
 
+@pytest.mark.usefixtures("author")  # the form, and the header's sign-out form
 def test_pages_have_no_inline_script_or_style(client):
-    page = client.get("/posts/new").text
+    response = client.get("/posts/new")
+    assert response.status_code == 200
+    page = response.text
     assert "<script" not in page and "style=" not in page and "<style" not in page
 
 

@@ -5,6 +5,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_login import login_required
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ def detail(category_id: int) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@login_required
 def create() -> Response | tuple[str, int]:
     form = CategoryForm()
     if form.validate_on_submit():
@@ -57,6 +59,7 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.route("/<id:category_id>/edit", methods=["GET", "POST"])
+@login_required
 def edit(category_id: int) -> Response | tuple[str, int]:
     """Rename a category."""
     category = db.get_or_404(Category, category_id, description="No such category.")
@@ -71,6 +74,7 @@ def edit(category_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/<id:category_id>/delete", methods=["GET", "POST"])
+@login_required
 def delete(category_id: int) -> Response | str:
     """GET asks for confirmation; POST deletes the category and keeps its posts, uncategorized."""
     category = db.get_or_404(Category, category_id, description="No such category.")
