@@ -100,6 +100,47 @@ def test_read_count_migration_keeps_every_post_and_starts_at_zero(empty_app):
     assert run_sql(empty_app, "SELECT id, name FROM categories") == [(1, "Python")]
 
 
+def test_authors_and_markdown_migrations_keep_every_post_and_category(empty_app):
+    """Revisions 3 and 4 on a blog that already has posts: up, then back down."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=READ_COUNT)
+    run_sql(
+        empty_app,
+        "INSERT INTO categories (id, name, created_at) VALUES"
+        " (1, 'Python', '2026-01-01 00:00'), (2, 'Empty', '2026-01-01 00:00')",
+    )
+    run_sql(
+        empty_app,
+        "INSERT INTO posts (id, title, body, created_at, updated_at, category_id, read_count)"
+        " VALUES (1, 'Typed', '# A body', '2026-01-02 00:00:00', '2026-01-02 00:00:00', 1, 3),"
+        " (2, 'Loose', 'Another', '2026-01-03 00:00:00', '2026-01-04 00:00:00', NULL, 0)",
+    )
+    posts = "SELECT id, title, body, category_id, created_at, updated_at, read_count FROM posts"
+    categories = "SELECT id, name, created_at FROM categories ORDER BY id"
+    before = (run_sql(empty_app, f"{posts} ORDER BY id"), run_sql(empty_app, categories))
+
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=AUTHORS)
+        flask_migrate.upgrade(revision=MARKDOWN)
+    assert (run_sql(empty_app, f"{posts} ORDER BY id"), run_sql(empty_app, categories)) == before
+    # No author, and no rendered body: they were written as plain text, before Markdown.
+    new_columns = "SELECT author_id, body_html, excerpt FROM posts ORDER BY id"
+    assert run_sql(empty_app, new_columns) == [(None, None, None)] * 2
+    run_sql(
+        empty_app,
+        "INSERT INTO users (id, name, password_hash, created_at)"
+        " VALUES (1, 'ada', 'x', '2026-01-05 00:00')",
+    )
+    run_sql(empty_app, "UPDATE posts SET author_id = 1, body_html = '<h1>A body</h1>'")
+
+    with empty_app.app_context():
+        flask_migrate.downgrade(revision=AUTHORS)
+        flask_migrate.downgrade(revision=READ_COUNT)
+    assert (run_sql(empty_app, f"{posts} ORDER BY id"), run_sql(empty_app, categories)) == before
+    assert "users" not in schema(empty_app)
+    assert "author_id" not in [c[0] for c in schema(empty_app)["posts"]["columns"]]
+
+
 # Where each engine keeps the posts table's rows: a table rewrite or copy would move them.
 TABLE_STORAGE = {
     "sqlite": "SELECT rootpage FROM sqlite_master WHERE name = 'posts'",
