@@ -11,15 +11,29 @@ BIN := $(VENV)/bin
 TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: run test lint lint-migrations format clean bench-http bench-migrations
+.PHONY: run test chromium lint lint-migrations format clean bench-http bench-migrations
 
 run: $(VENV)/.installed-app  ## migrate the development database and serve http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run --debug
 
-test: $(VENV)/.installed-test  ## run the tests on every reachable engine, with branch coverage
+test: $(VENV)/.installed-test chromium  ## run the tests on every reachable engine, with branch coverage
 	TEST_POSTGRESQL_URL='$(TEST_POSTGRESQL_URL)' TEST_MARIADB_URL='$(TEST_MARIADB_URL)' \
 		$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+
+# The browser tests drive Debian's Chromium (Playwright's own download is never used). As
+# root with apt-get, install it when missing: from the package lists there are, else after
+# an update that gives up quickly on a closed network. Otherwise say what happens instead.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -qq -o Acquire::Retries=0 \
+	-o Acquire::http::Timeout=10 -o Acquire::https::Timeout=10
+
+chromium:  ## install Chromium for the browser tests, if missing and possible
+	@command -v chromium >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { \
+			$(APT_GET) install -y chromium </dev/null >/dev/null 2>&1 \
+			|| { $(APT_GET) update </dev/null >/dev/null 2>&1 \
+				&& $(APT_GET) install -y chromium </dev/null >/dev/null 2>&1; }; }; } \
+		|| echo "No chromium, and apt-get cannot install it here: the browser tests will be reported as not run."
 
 lint: $(VENV)/.installed-lint  ## ruff: lint and format check
 	$(BIN)/ruff check .

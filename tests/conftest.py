@@ -79,6 +79,42 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(f"{name}: ran ({count} tests)")
     for name, reason in config.stash[MISSING].items():
         terminalreporter.write_line(f"{name}: NOT RUN, {reason}")
+    report_browser_tests(terminalreporter)
+
+
+def report_browser_tests(terminalreporter) -> None:
+    """Say whether the browser tests ran, in which Chromium, and name those that did not.
+
+    tests/test_browser.py records on each test's report the Chromium it ran in
+    ("chromium"), or why it could not run ("browser_not_run"), and its screenshots.
+    """
+    ran: dict[str, str] = {}
+    not_run: dict[str, str] = {}
+    artifacts: list[str] = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "chromium":
+                    ran[report.nodeid] = value
+                elif key == "browser_not_run":
+                    not_run[report.nodeid] = value
+                elif key == "artifact" and value not in artifacts:
+                    artifacts.append(value)
+    if not ran and not not_run:
+        return  # no browser test was selected
+    terminalreporter.section("browser tests")
+    if ran:
+        versions = ", ".join(sorted(set(ran.values())))
+        terminalreporter.write_line(
+            f"browser tests: ran ({len(ran)} tests) in Chromium {versions}"
+        )
+    for reason in sorted(set(not_run.values())):
+        names = [nodeid for nodeid, why in not_run.items() if why == reason]
+        terminalreporter.write_line(f"browser tests: NOT RUN ({len(names)} tests), {reason}:")
+        for nodeid in names:
+            terminalreporter.write_line(f"  {nodeid}")
+    for path in artifacts:
+        terminalreporter.write_line(f"screenshot: {path}")
 
 
 @pytest.fixture(scope="session")
