@@ -40,6 +40,8 @@ class Config:
     # After this many failed sign-ins in a row, a name is refused for a while.
     SIGN_IN_MAX_FAILURES = 5
     SIGN_IN_LOCKOUT_SECONDS = 15 * 60
+    # How long an API token from POST /api/tokens lives.
+    API_TOKEN_SECONDS = 60 * 60
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.check(environ)

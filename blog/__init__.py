@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from blog import api
 from blog import auth
 from blog import categories
 from blog import errors
@@ -72,6 +73,7 @@ def register_extensions(app: Flask) -> None:
         compare_server_default=True,
     )
     csrf.init_app(app)
+    csrf.exempt(api.bp)  # bearer tokens, not cookies: nothing for another site to forge
     login_manager.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -83,9 +85,11 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the pages (`/` shows the post list), sign-in and the health checks."""
+    """Mount the pages (`/` shows the post list), sign-in, the JSON API and the health
+    checks."""
     app.register_blueprint(posts.bp, url_prefix="/posts")
     app.register_blueprint(categories.bp, url_prefix="/categories")
     app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.routes.index)

@@ -1,7 +1,6 @@
 """Row ids in URLs, query strings and forms: one rule for what counts as an id."""
 
 from werkzeug.routing import IntegerConverter
-from werkzeug.routing import Map
 
 # The largest id an INTEGER primary key holds on every database we support; a bigger
 # number is "no such row", never an overflow error from the driver.
@@ -16,9 +15,14 @@ def parse_id(text: str) -> int | None:
 
 
 class IdConverter(IntegerConverter):
-    """`<id:post_id>`: a row id from 1 to MAX_ID; anything else does not match (404)."""
+    """`<id:post_id>`: a row id. Digits out of range (0, or past MAX_ID) become 0, an id no
+    row has, so the view answers 404 as for any missing row.
+
+    Not a failed match: when a converter rejects a value, Werkzeug's router answers the
+    methods the URL does not take with 405 instead of 404, and an Allow header that is wrong.
+    """
 
     regex = r"[0-9]+"
 
-    def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
+    def to_python(self, value: str) -> int:
+        return parse_id(value) or 0

@@ -29,9 +29,10 @@ def handle_http_error(error: HTTPException) -> Response:
     """Render `error` for the client, keeping its status and headers (such as Allow on 405)."""
     response = error.get_response()
     if wants_json():
-        response.set_data(
-            json.dumps({"error": {"status": error.code, "message": error.description}})
-        )
+        body = {"status": error.code, "message": error.description}
+        if fields := getattr(error, "fields", None):
+            body["fields"] = fields
+        response.set_data(json.dumps({"error": body}))
         response.content_type = "application/json"
     else:
         response.set_data(render_template("errors.html", error=error))
@@ -40,6 +41,8 @@ def handle_http_error(error: HTTPException) -> Response:
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to HTML (a browser never does)."""
+    """True under /api, and when the client prefers JSON to HTML (a browser never does)."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -95,6 +95,24 @@ class User(db.Model):
         return f"<User {self.id} {self.name!r}>"
 
 
+class ApiToken(db.Model):
+    """A bearer token for the JSON API: only its SHA-256 is stored, never the token."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} of user {self.user_id}>"
+
+
 class Category(db.Model):
     __tablename__ = "categories"
 
@@ -172,3 +190,23 @@ def post_summaries() -> Select:
         posts.c.category_id,
         categories.c.name.label("category_name"),
     ).select_from(posts.outerjoin(categories, posts.c.category_id == categories.c.id))
+
+
+def posts_with_names() -> Select:
+    """Whole posts, with their category's and author's names joined in (rows, not objects)."""
+    posts, categories, users = Post.__table__, Category.__table__, User.__table__
+    return select(
+        *posts.c, categories.c.name.label("category_name"), users.c.name.label("author_name")
+    ).select_from(posts.outerjoin(categories).outerjoin(users))
+
+
+def categories_with_post_counts() -> Select:
+    """Every category by name, with its number of posts, in one query: (Category, count)."""
+    post_counts = (
+        select(Post.category_id, func.count().label("posts")).group_by(Post.category_id).subquery()
+    )
+    return (
+        select(Category, func.coalesce(post_counts.c.posts, 0))
+        .outerjoin(post_counts, post_counts.c.category_id == Category.id)
+        .order_by(Category.name)
+    )

@@ -6,6 +6,7 @@ ends by saying which engines ran.
 """
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import URL
 from sqlalchemy import event
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server
 
 from blog.auth.accounts import create_user
 from blog.extensions import db
@@ -187,6 +190,25 @@ def author(client: FlaskClient, make_user: Callable[[str], Account]) -> Account:
     account = make_user("ada")
     sign_in(client, account)
     return account
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler without its own access log: the app already logs every request."""
+
+    def log(self, type: str, message: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site(app):
+    """The app served on a loopback port by a background thread; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ INITIAL = "391d89251b4c"  # initialize Post and Category models
 READ_COUNT = "a97811296e15"  # add read_count field to Post model
 AUTHORS = "516cfe85f177"  # add users and post authors
 MARKDOWN = "31a20481caf2"  # add rendered Markdown to posts
-HEAD = MARKDOWN
-BELOW_HEAD = AUTHORS  # where one `flask db downgrade` from head lands
+TOKENS = "b18505927d6b"  # add API tokens
+HEAD = TOKENS
+BELOW_HEAD = MARKDOWN  # where one `flask db downgrade` from head lands
 
 
 def schema(app: Flask) -> dict:

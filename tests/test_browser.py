@@ -10,15 +10,12 @@ import itertools
 import os
 import re
 import shutil
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler
-from werkzeug.serving import make_server
 
 from blog.models import Category
 from blog.models import Post
@@ -144,25 +141,6 @@ def browser(chromium, request):
         pytest.skip(chromium.missing)
     properties.append(("chromium", chromium.browser.version))
     return chromium.browser
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler without its own access log: the app already logs every request."""
-
-    def log(self, type: str, message: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def site(app):
-    """The app served on a loopback port by a background thread; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
 
 
 @pytest.fixture

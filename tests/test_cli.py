@@ -76,16 +76,25 @@ def test_two_backups_in_the_same_second_both_stay(runner, instance):
 
 @pytest.mark.engines("sqlite")
 def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance):
-    insert_post(app, "kept")
-    run_sql(app, "UPDATE posts SET body_html = '<p>b</p>'")
+    run_sql(
+        app,
+        "INSERT INTO users (id, name, password_hash, created_at) VALUES (1, 'ada', 'x', :at)",
+        at="2026-01-01 00:00:00",
+    )
+    run_sql(
+        app,
+        "INSERT INTO api_tokens (user_id, token_hash, created_at, expires_at)"
+        " VALUES (1, 'kept', :at, :at)",
+        at="2026-01-01 00:00:00",
+    )
     result = runner.invoke(args=["db", "downgrade"])
     assert result.exit_code == 0, result.output
     [backup] = (instance / "backups").glob(f"*-{HEAD}-*.db")
     assert f"Backed up the database to {backup} before going back." in result.output
     assert version(app) == [BELOW_HEAD]
-    # Restoring is copying the file back: the rendered bodies the downgrade dropped return.
+    # Restoring is copying the file back: the tokens the downgrade dropped return.
     restored = make_app(f"sqlite:///{backup}")
-    assert run_sql(restored, "SELECT title, body_html FROM posts") == [("kept", "<p>b</p>")]
+    assert run_sql(restored, "SELECT token_hash FROM api_tokens") == [("kept",)]
     dispose(restored)
 
 
@@ -93,7 +102,7 @@ def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance)
 def test_downgrade_with_sql_prints_sql_and_backs_nothing_up(runner, instance):
     result = runner.invoke(args=["db", "downgrade", "--sql", f"{HEAD}:{BELOW_HEAD}"])
     assert result.exit_code == 0
-    assert "DROP COLUMN body_html" in result.output
+    assert "DROP TABLE api_tokens" in result.output
     assert not (instance / "backups").exists()
 
 

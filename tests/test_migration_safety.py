@@ -205,7 +205,7 @@ def test_commands_that_only_read_do_not_wait_for_the_run_lock(app):
 
 @pytest.mark.engines("postgresql")
 def test_a_migration_gives_up_on_a_table_that_live_traffic_holds(app):
-    """lock_timeout: a reader keeps its lock on posts; the downgrade fails in seconds,
+    """lock_timeout: a reader keeps its lock on the tables; the downgrade fails in seconds,
     instead of queueing (and making every later query queue behind it)."""
     with app.app_context():
         engine = db.engine
@@ -217,7 +217,9 @@ def test_a_migration_gives_up_on_a_table_that_live_traffic_holds(app):
 
     reader = engine.raw_connection()
     try:
-        reader.cursor().execute("SELECT count(*) FROM posts")  # holds ACCESS SHARE until rollback
+        # Holds ACCESS SHARE on every table until rollback, whichever the downgrade drops.
+        tables = ", ".join(table for table in db.metadata.tables)
+        reader.cursor().execute(f"SELECT 1 FROM {tables} LIMIT 0")
         finished, errors = finishes_within(20, downgrade)
     finally:
         reader.rollback()

@@ -24,6 +24,7 @@ from tests.history import HEAD
 from tests.history import INITIAL
 from tests.history import MARKDOWN
 from tests.history import READ_COUNT
+from tests.history import TOKENS
 from tests.history import copy_history
 from tests.history import dialect
 from tests.history import insert_post
@@ -37,7 +38,8 @@ from tests.history import version
 def test_upgrade_from_empty_to_head_creates_the_tables(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()
-    assert set(schema(empty_app)) == {"alembic_version", "categories", "posts", "users"}
+    tables = {"alembic_version", "api_tokens", "categories", "posts", "users"}
+    assert set(schema(empty_app)) == tables
     assert version(empty_app) == [HEAD]
 
 
@@ -204,7 +206,7 @@ def test_revision_files_sort_in_history_order():
     files = sorted(path.name for path in (MIGRATIONS_DIRECTORY / "versions").glob("*.py"))
     assert all(re.match(r"\d{4}_\d\d_\d\d_\d{6}-[0-9a-f]+_\w+\.py$", name) for name in files)
     by_file = [scripts.get_revision(name.split("-")[1].split("_")[0]).revision for name in files]
-    assert by_file == revisions_oldest_first() == [INITIAL, READ_COUNT, AUTHORS, MARKDOWN]
+    assert by_file == revisions_oldest_first() == [INITIAL, READ_COUNT, AUTHORS, MARKDOWN, TOKENS]
 
 
 @pytest.mark.parametrize("kind", ["engine", "connection"])
@@ -221,7 +223,7 @@ def test_env_py_migrates_a_connection_or_engine_handed_in(app, empty_database, k
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
     tables = set(inspect(engine).get_table_names())
-    assert tables == {"alembic_version", "categories", "posts", "users"}
+    assert tables == {"alembic_version", "api_tokens", "categories", "posts", "users"}
     engine.dispose()
 
 
@@ -267,7 +269,8 @@ def test_flask_db_from_the_shell_migrates_the_test_database_only(empty_database,
     history = flask("history")
     assert "<base> -> 391d89251b4c, initialize Post and Category models" in history
     assert "391d89251b4c -> a97811296e15, add read_count field to Post model" in history
-    assert "516cfe85f177 -> 31a20481caf2 (head), add rendered Markdown to posts" in history
+    assert "516cfe85f177 -> 31a20481caf2, add rendered Markdown to posts" in history
+    assert "31a20481caf2 -> b18505927d6b (head), add API tokens" in history
     downgrade = flask("downgrade")
     assert flask("current").strip() == BELOW_HEAD
     assert not (tmp_path / "dev.db").exists()
@@ -312,8 +315,15 @@ def test_flask_db_migrate_generates_the_read_count_revision(empty_app, history_w
     assert flask_db(empty_app, "upgrade", "-d", directory).exit_code == 0
     assert run_sql(empty_app, "SELECT title, read_count FROM posts") == [("kept", 0)]
     assert flask_db(empty_app, "check", "-d", directory).exit_code == 0
-    assert flask_db(empty_app, "downgrade", "-d", directory).exit_code == 0
-    assert run_sql(empty_app, "SELECT title FROM posts") == [("kept",)]
+    downgrade = flask_db(empty_app, "downgrade", "-d", directory)
+    if dialect(empty_app) == "mysql":
+        # Why generated scripts are reviewed: this one drops a foreign key's index before
+        # its table, which MariaDB refuses (the reviewed revision drops the table alone).
+        assert downgrade.exit_code != 0
+        assert "needed in a foreign key constraint" in str(downgrade.exception)
+    else:
+        assert downgrade.exit_code == 0
+        assert run_sql(empty_app, "SELECT title FROM posts") == [("kept",)]
 
 
 def test_flask_db_migrate_with_no_model_change_writes_nothing(runner, tmp_path):

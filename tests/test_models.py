@@ -27,5 +27,5 @@ print(json.dumps({"env_py": seen_by_env_py, "all": sorted(db.metadata.tables), "
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     tables = json.loads(result.stdout)
-    expected = ["categories", "posts", "users"]
+    expected = ["api_tokens", "categories", "posts", "users"]
     assert tables["env_py"] == tables["all"] == tables["mapped"] == expected

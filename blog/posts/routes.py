@@ -9,7 +9,6 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy import bindparam
-from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
@@ -19,7 +18,7 @@ from blog.forms import DeleteForm
 from blog.forms import render_form
 from blog.models import Category
 from blog.models import Post
-from blog.models import User
+from blog.models import posts_with_names
 from blog.models import was_edited
 from blog.page_cache import cached_for_visitors
 from blog.pagination import int_argument
@@ -31,11 +30,7 @@ bp = Blueprint("posts", __name__, template_folder="templates")
 
 # The busiest pages' queries, built once (building costs more than running them), on the
 # tables' columns: the pages need rows, not objects.
-posts_table, categories_table, users_table = (
-    Post.__table__.c,
-    Category.__table__.c,
-    User.__table__.c,
-)
+posts_table = Post.__table__.c
 # One read, counted in the database itself, so concurrent readers never lose one. Naming
 # updated_at keeps its onupdate from firing: a read is not an edit.
 COUNT_READ = (
@@ -43,15 +38,7 @@ COUNT_READ = (
     .where(posts_table.id == bindparam("post_id"))
     .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
 )
-POST_WITH_CATEGORY = (
-    select(
-        *posts_table,
-        categories_table.name.label("category_name"),
-        users_table.name.label("author_name"),
-    )
-    .select_from(Post.__table__.outerjoin(Category.__table__).outerjoin(User.__table__))
-    .where(posts_table.id == bindparam("post_id"))
-)
+POST_WITH_NAMES = posts_with_names().where(posts_table.id == bindparam("post_id"))
 NOT_YOUR_POST = "Only the author of this post can change it."
 
 
@@ -74,7 +61,7 @@ def detail(post_id: int) -> str:
     with db.engine.connect() as connection:
         connection.execute(COUNT_READ, {"post_id": post_id})
         connection.commit()  # at once: the write lock is held no longer than the UPDATE
-        post = connection.execute(POST_WITH_CATEGORY, {"post_id": post_id}).first()
+        post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
     if post is None:
         abort(404, description="No such post.")
     return render_template("posts/detail.html", post=post, edited=was_edited(post))

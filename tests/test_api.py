@@ -1,0 +1,420 @@
+"""The JSON API: tokens, posts, categories, pages of posts, and one error shape for all.
+
+Every response these tests see is validated against the OpenAPI document (by Schemathesis's
+validator), so the document cannot drift from what the API does.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import schemathesis
+from sqlalchemy import func
+from sqlalchemy import select
+
+from blog.api.openapi import document
+from blog.extensions import db
+from blog.models import ApiToken
+from blog.models import Category
+from blog.models import Post
+from blog.models import User
+from blog.models import utcnow
+from tests.conftest import PASSWORD
+
+SCHEMA = schemathesis.openapi.from_dict(document())
+ERROR = re.compile(r"^(4|5)\d\d$")
+
+
+class Api:
+    """pytest-flask's client, checking every response against the OpenAPI document."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def __call__(self, method: str, path: str, token: str | None = "default", **kwargs):
+        headers = kwargs.pop("headers", {})
+        token = self.token if token == "default" else token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.client.open(path, method=method, headers=headers, **kwargs)
+        check(method, path, response)
+        return response
+
+
+def check(method: str, path: str, response) -> None:
+    """A documented response for a documented operation; JSON errors everywhere."""
+    if response.status_code not in (204, 302):
+        assert response.mimetype == "application/json", response.data
+    if response.status_code >= 400:
+        error = response.json["error"]
+        assert error["status"] == response.status_code and error["message"]
+    operation = SCHEMA.find_operation_by_path(method, urlsplit(path).path)
+    if operation is not None:
+        operation.validate_response(response)
+    else:  # an unknown path or method: still the one error shape
+        assert response.status_code in (404, 405), (method, path, response.status_code)
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    encoded = base64.b64encode(f"{name}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
+def rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def api(client, make_user):
+    """The API client with a token for ada (`api.token`); bea exists too."""
+    api = Api(client)
+    make_user("ada")
+    make_user("bea")
+    api.token = token_for(api, "ada")
+    return api
+
+
+def token_for(api: Api, name: str) -> str:
+    response = api("POST", "/api/tokens", token=None, headers=basic(name, PASSWORD))
+    assert response.status_code == 201
+    return response.json["token"]
+
+
+# Tokens
+
+
+def test_a_token_for_a_name_and_password(app, api):
+    response = api("POST", "/api/tokens", token=None, headers=basic("ADA", PASSWORD))
+    assert response.status_code == 201
+    token = response.json
+    assert token["token_type"] == "Bearer" and len(token["token"]) >= 40
+    expires = token["expires_at"]
+    with app.app_context():
+        stored = db.session.scalar(
+            select(ApiToken).where(ApiToken.expires_at > utcnow() + timedelta(minutes=59))
+        )
+        assert stored.expires_at.isoformat() in (expires, stored.expires_at.isoformat())
+        hashes = list(db.session.scalars(select(ApiToken.token_hash)))
+    # Stored hashed: the token itself is nowhere in the table.
+    assert token["token"] not in hashes
+    assert hashlib.sha256(token["token"].encode()).hexdigest() in hashes
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, basic("ada", "wrong password"), basic("nobody", PASSWORD), {"Authorization": "Bearer x"}],
+)
+def test_no_token_without_the_right_name_and_password(app, api, headers):
+    before = rows(app, ApiToken)
+    response = api("POST", "/api/tokens", token=None, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert rows(app, ApiToken) == before
+
+
+@pytest.mark.options(SIGN_IN_MAX_FAILURES=2)
+def test_guessing_a_password_through_the_api_is_refused_too(api):
+    for status in (401, 429, 429):
+        response = api("POST", "/api/tokens", token=None, headers=basic("bea", "guess1234"))
+        assert response.status_code == status
+    assert "Too many failed sign-ins" in response.json["error"]["message"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_a_revoked_token_stops_working(app, api):
+    assert api("DELETE", "/api/tokens").status_code == 204
+    response = api("POST", "/api/categories", json={"name": "Late"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert rows(app, Category) == 0
+    assert api("DELETE", "/api/tokens").status_code == 401
+
+
+def test_an_expired_token_stops_working(app, api):
+    with app.app_context():
+        for token in db.session.scalars(select(ApiToken)):
+            token.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert api("POST", "/api/categories", json={"name": "Late"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Bearer", "Bearer ", "Bearer not-a-token", "Token abc", "Basic abc"]
+)
+def test_writes_need_a_valid_bearer_token(app, api, authorization):
+    response = api(
+        "POST",
+        "/api/posts",
+        token=None,
+        headers={"Authorization": authorization},
+        json={"title": "t", "body": "b"},
+    )
+    assert response.status_code == 401
+    assert rows(app, Post) == 0
+
+
+def test_a_deleted_users_tokens_go_with_them(app, api):
+    with app.app_context():
+        db.session.delete(db.session.scalar(select(User).where(User.name == "ada")))
+        db.session.commit()
+    assert rows(app, ApiToken) == 0
+    assert api("POST", "/api/categories", json={"name": "x"}).status_code == 401
+
+
+# Posts
+
+
+def test_write_read_change_and_delete_a_post(api):
+    category = api("POST", "/api/categories", json={"name": "Python"}).json
+    created = api(
+        "POST",
+        "/api/posts",
+        json={"title": " Hello ", "body": "# Hi\n\n<script>x</script>", "category_id": 1},
+    )
+    assert created.status_code == 201
+    post = created.json
+    assert created.headers["Location"] == post["url"] == f"/api/posts/{post['id']}"
+    assert post["title"] == "Hello"
+    assert post["body_html"].startswith("<h1>Hi</h1>")
+    assert "<script>" not in post["body_html"]
+    assert post["category"] == {"id": 1, "name": "Python", "url": category["url"]}
+    assert post["author"]["name"] == "ada"
+    assert post["read_count"] == 0
+
+    assert api("GET", post["url"]).json["read_count"] == 1
+    assert api("GET", post["url"]).json["read_count"] == 2
+
+    changed = api("PATCH", post["url"], json={"title": "Changed", "category_id": None})
+    assert changed.status_code == 200
+    assert changed.json["title"] == "Changed" and changed.json["category"] is None
+    assert changed.json["body"] == post["body"]
+    assert changed.json["updated_at"] > post["updated_at"]
+
+    assert api("DELETE", post["url"]).status_code == 204
+    assert api("GET", post["url"]).status_code == 404
+
+
+def test_someone_elses_post_is_a_403_and_stays(app, api, save):
+    with app.app_context():
+        bea = db.session.scalar(select(User.id).where(User.name == "bea"))
+    [post] = save(Post(title="Bea's", body="hers", author_id=bea))
+    for method, kwargs in (("PATCH", {"json": {"title": "mine"}}), ("DELETE", {})):
+        response = api(method, f"/api/posts/{post}", **kwargs)
+        assert response.status_code == 403
+        assert response.json["error"]["message"] == "Only the author of this post can change it."
+    with app.app_context():
+        assert db.session.get(Post, post).title == "Bea's"
+
+
+def test_reads_are_public(api, save):
+    [post] = save(Post(title="Public", body="b"))
+    response = api("GET", f"/api/posts/{post}", token=None)
+    assert response.status_code == 200
+    assert response.json["author"] is None and response.json["category"] is None
+    assert api("GET", "/api/posts", token=None).json["items"][0]["title"] == "Public"
+
+
+@pytest.mark.options(POSTS_PER_PAGE=3)
+def test_pages_of_posts_link_to_each_other_like_the_pages(api, save):
+    save(*[Post(title=f"Post {i}", body="b") for i in range(7)])
+    titles, url, seen = [], "/api/posts", []
+    while url:
+        page = api("GET", url).json
+        seen.append(page["links"])
+        titles.append([item["title"] for item in page["items"]])
+        url = page["links"]["next"]
+    assert titles == [["Post 6", "Post 5", "Post 4"], ["Post 3", "Post 2", "Post 1"], ["Post 0"]]
+    assert seen[0]["prev"] is None and seen[0]["self"] == "/api/posts"
+    assert re.fullmatch(r"/api/posts\?older=\d+-5", seen[0]["next"])
+    # Back again, newer and newer: the same pages.
+    back = [item["title"] for item in api("GET", seen[2]["prev"]).json["items"]]
+    assert back == ["Post 3", "Post 2", "Post 1"]
+
+
+def test_posts_of_one_category(api, save):
+    [python, other] = save(Category(name="Python"), Category(name="Other"))
+    save(Post(title="In", body="b", category_id=python), Post(title="Out", body="b"))
+    for url in (f"/api/posts?category={python}", f"/api/categories/{python}/posts"):
+        assert [item["title"] for item in api("GET", url).json["items"]] == ["In"]
+    assert api("GET", f"/api/categories/{other}/posts").json["items"] == []
+    assert api("GET", "/api/posts?category=99").status_code == 404
+    assert api("GET", "/api/categories/99/posts").status_code == 404
+
+
+# Categories
+
+
+def test_categories_with_post_counts(api, save):
+    created = api("POST", "/api/categories", json={"name": "Python"})
+    assert created.status_code == 201
+    category = created.json
+    assert created.headers["Location"] == category["url"]
+    save(Post(title="p", body="b", category_id=category["id"]))
+    listed = api("GET", "/api/categories").json
+    assert [(c["name"], c["post_count"]) for c in listed["items"]] == [("Python", 1)]
+    assert api("GET", category["url"]).json["post_count"] == 1
+    renamed = api("PATCH", category["url"], json={"name": "Py"})
+    assert renamed.status_code == 200 and renamed.json["name"] == "Py"
+    assert api("DELETE", category["url"]).status_code == 204
+    post = api("GET", "/api/posts").json["items"][0]
+    assert post["category"] is None  # kept, uncategorized
+
+
+@pytest.mark.parametrize("name", ["Python", "python", " PYTHON "])
+def test_a_duplicate_category_name_is_a_409(app, api, name):
+    api("POST", "/api/categories", json={"name": "Python"})
+    response = api("POST", "/api/categories", json={"name": name})
+    assert response.status_code == 409
+    assert response.json["error"]["fields"] == {
+        "name": "A category with this name already exists."
+    }
+    assert rows(app, Category) == 1
+    other = api("POST", "/api/categories", json={"name": "Other"}).json
+    assert api("PATCH", other["url"], json={"name": name}).status_code == 409
+
+
+# Errors: every one JSON, every one writing nothing
+
+
+NO_CONTROL = "Must not contain control characters (such as NUL)."
+NOT_AN_ID = "Must be null or a whole number from 1 to 2147483647."
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"title": "This field is required.", "body": "This field is required."}),
+        ({"title": 1, "body": True}, {"title": "Must be a string.", "body": "Must be a string."}),
+        ({"title": "   ", "body": "b"}, {"title": "Must not be blank."}),
+        ({"title": "x" * 201, "body": "b"}, {"title": "Must be at most 200 characters."}),
+        ({"title": "t", "body": "b\x00"}, {"body": NO_CONTROL}),
+        ({"title": "t", "body": "b", "category_id": 99}, {"category_id": "No such category."}),
+        ({"title": "t", "body": "b", "category_id": "1"}, {"category_id": NOT_AN_ID}),
+        ({"title": "t", "body": "b", "category_id": True}, {"category_id": NOT_AN_ID}),
+        ({"title": "t", "body": "b", "author_id": 2}, {"author_id": "Unknown field."}),
+    ],
+)  # fmt: skip
+def test_invalid_fields_are_a_422_naming_each(app, api, body, fields):
+    response = api("POST", "/api/posts", json=body)
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == fields
+    assert rows(app, Post) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400),
+        ({"data": "title=t&body=b", "content_type": "application/x-www-form-urlencoded"}, 415),
+        ({"data": "", "content_type": "text/plain"}, 415),
+        ({"json": ["a", "list"]}, 422),
+        ({"json": "a string"}, 422),
+    ],
+)
+def test_a_body_that_is_not_a_json_object(app, api, kwargs, status):
+    assert api("POST", "/api/posts", **kwargs).status_code == status
+    assert api("POST", "/api/categories", **kwargs).status_code == status
+    assert rows(app, Post) == rows(app, Category) == 0
+
+
+@pytest.mark.options(MAX_CONTENT_LENGTH=1024)
+def test_a_body_over_the_limit_is_a_413(app, api):
+    response = api("POST", "/api/posts", json={"title": "t", "body": "b" * 2000})
+    assert response.status_code == 413
+    assert rows(app, Post) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/nothing", 404),
+        ("GET", "/api", 404),
+        ("GET", "/api/posts/99", 404),
+        ("GET", "/api/posts/0", 404),
+        ("GET", "/api/posts/abc", 404),
+        ("GET", "/api/categories/99", 404),
+        ("PUT", "/api/posts", 405),
+        ("POST", "/api/posts/1", 405),
+        ("GET", "/api/tokens", 405),
+        ("GET", "/api/posts?older=nonsense", 400),
+        ("GET", "/api/posts?category=x", 400),
+    ],
+)
+def test_unknown_paths_methods_and_arguments(api, method, path, status):
+    response = api(method, path, headers={"Accept": "text/html"})
+    assert response.status_code == status
+    if status == 405:
+        assert response.headers["Allow"]
+
+
+def test_the_document_describes_every_route_of_the_api(app):
+    documented = {
+        (method.upper(), path)
+        for path, item in document()["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    routes = {
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert documented == routes
+
+
+def test_a_script_can_do_everything_from_the_document_alone(client, make_user):
+    """Find each operation by its operationId in /api/openapi.json, and use nothing else."""
+    make_user("ada")
+    spec = client.get("/api/openapi.json").json
+    operations = {
+        operation["operationId"]: (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+    }
+
+    def call(operation_id: str, token: str | None = None, query=None, **kwargs):
+        method, path = operations[operation_id]
+        path = path.format(**kwargs.pop("path", {}))
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = client.open(path, method=method, query_string=query, headers=headers, **kwargs)
+        check(method, path, response)
+        return response
+
+    token = call("createToken", headers=basic("ada", PASSWORD)).json["token"]
+    category = call("createCategory", token, json={"name": "Travel"}).json
+    for i in range(12):
+        post = {"title": f"Day {i}", "body": "**far**", "category_id": category["id"]}
+        call("createPost", token, json=post)
+    post = call("getPost", path={"post_id": 12}).json
+    assert post["title"] == "Day 11" and post["body_html"] == "<p><strong>far</strong></p>\n"
+    assert call("getCategory", path={"category_id": category["id"]}).json["post_count"] == 12
+    seen, query = [], None
+    while True:
+        page = call("listPosts", query=query).json
+        seen += [item["title"] for item in page["items"]]
+        if not page["links"]["next"]:
+            break
+        query = dict(part.split("=") for part in urlsplit(page["links"]["next"]).query.split("&"))
+    assert seen == [f"Day {i}" for i in reversed(range(12))]
+    assert call("revokeToken", token).status_code == 204
+
+
+def test_openapi_document_is_valid_openapi_3_1(client):
+    spec = client.get("/api/openapi.json")
+    assert spec.status_code == 200
+    assert spec.json["openapi"] == "3.1.0"
+    loaded = schemathesis.openapi.from_dict(json.loads(spec.data))
+    loaded.validate()  # against the OpenAPI 3.1 meta-schema; raises if it does not conform
+    broken = schemathesis.openapi.from_dict({**spec.json, "info": {"title": "no version"}})
+    with pytest.raises(Exception, match="version"):
+        broken.validate()
