@@ -1,5 +1,6 @@
-"""The blog's own `flask` commands: `flask deploy`, `flask seed`, and `flask db` with
-`backup`, and with a `downgrade` that backs a SQLite database up first."""
+"""The blog's own `flask` commands: `flask deploy`, `flask seed`, `flask users`, and
+`flask db` with `backup`, `status`, `sql`, and a `downgrade` that backs a SQLite database
+up first."""
 
 import copy
 
@@ -15,6 +16,8 @@ from blog.backups import BackupError
 from blog.backups import backup_sqlite
 from blog.health import database_revisions
 from blog.health import migration_history
+from blog.migration_cli import sql
+from blog.migration_cli import status
 from blog.seed import seed
 
 
@@ -81,4 +84,10 @@ def downgrade(ctx: click.Context, **options: object) -> None:
 
 
 db_group = copy.copy(migrate_cli.db)
-db_group.commands = {**migrate_cli.db.commands, "backup": backup, "downgrade": downgrade}
+db_group.commands = {
+    **migrate_cli.db.commands,
+    "backup": backup,
+    "downgrade": downgrade,
+    "status": status,
+    "sql": sql,
+}

@@ -1,5 +1,6 @@
 """The blog's tables. Every change here ships with a migration: `flask db migrate -m "..."`."""
 
+import hashlib
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -89,7 +90,10 @@ class User(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What a session remembers: the id, and a digest of the password hash, so that a
+        new password signs out every session made with the old one."""
+        digest = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{digest}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name!r}>"

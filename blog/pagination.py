@@ -36,6 +36,7 @@ MICROSECOND = timedelta(microseconds=1)
 CURSOR = re.compile(r"(\d{1,18})-(\d{1,10})")
 BEGINNING = "0-0"
 CURSORS = ("older", "newer")
+FILTERS = ("category",)
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,14 @@ def summaries_page(direction: str, by_category: bool) -> Select:
 
 
 def url_without_cursor() -> str:
-    """This page's URL, keeping its other arguments (the category) but no cursor."""
-    arguments = {key: value for key, value in request.args.items() if key not in CURSORS}
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
+    """This page's URL, keeping its filter (the category) but no cursor."""
+    return url_for(request.endpoint, **(request.view_args or {}), **filter_arguments())
+
+
+def filter_arguments() -> dict[str, str]:
+    """The request's `?category=`, the one argument a page's links carry along. (Passing
+    every argument to url_for would let `?endpoint=` or `?_external=` change the link.)"""
+    return {name: request.args[name] for name in FILTERS if name in request.args}
 
 
 def cursor_argument(name: str) -> Cursor | None:

@@ -4,6 +4,7 @@ Rendered once, when a body is written (see Post.body), never at each read.
 """
 
 from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,13 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# A link defined once can be used thousands of times, each copying its URL: a 100 KB body
+# could render to 600 MB. Past this, a body is refused (bodies are checked before saving).
+MAX_HTML_LENGTH = 1_000_000
+TOO_MUCH_HTML = (
+    f"This text renders to more than {MAX_HTML_LENGTH:,} characters of HTML:"
+    " repeat its links and images less."
+)
 # Tokens whose text a reader sees, for the excerpt.
 TEXT_TOKENS = {"text", "code_inline", "image"}
 
@@ -30,6 +38,7 @@ def markdown() -> "MarkdownIt":
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
+@lru_cache(maxsize=4)  # a body is checked, then rendered again as it is saved
 def render_markdown(body: str) -> tuple[str, str]:
     """The body as sanitized HTML, and as plain text for excerpts (whitespace collapsed)."""
     import nh3
@@ -53,6 +62,14 @@ def render_markdown(body: str) -> tuple[str, str]:
         elif token.type in ("code_block", "fence"):
             words.extend((token.content, " "))
     return html, " ".join("".join(words).split())
+
+
+def check_rendered_size(body: str) -> str:
+    """`body`, if its HTML stays within MAX_HTML_LENGTH; ValueError (TOO_MUCH_HTML) if not."""
+    html, _ = render_markdown(body)
+    if len(html) > MAX_HTML_LENGTH:
+        raise ValueError(TOO_MUCH_HTML)
+    return body
 
 
 def excerpt(text: str, length: int) -> str:

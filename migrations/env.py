@@ -23,12 +23,15 @@ import logging
 from contextlib import contextmanager
 from logging.config import fileConfig
 
+import click
 from alembic import context
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from blog.models import UTCDateTime
+from blog.rename_guard import as_comment
+from blog.rename_guard import rename_warnings
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -122,8 +125,17 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info("No changes in schema detected.")
+                return
+            # A rename looks like a drop and an add: say so, here and in the script
+            # (script.py.mako writes the comment); the operations stay as generated.
+            warnings = rename_warnings(script.upgrade_ops)
+            for warning in warnings:
+                click.secho(f"Warning: this looks like a rename: {warning}", fg="yellow", err=True)
+            config.attributes["rename_warnings"] = as_comment(warnings)
 
-    conf_args = current_app.extensions["migrate"].configure_args
+    # A copy: the app's dict outlives this run, and a hook stored in it would be this run's
+    # closure, seeing this run's config in every later command of the same app.
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -5,6 +5,7 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
 """
+${config.attributes.get("rename_warnings", "")}
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}

@@ -418,3 +418,38 @@ def test_openapi_document_is_valid_openapi_3_1(client):
     broken = schemathesis.openapi.from_dict({**spec.json, "info": {"title": "no version"}})
     with pytest.raises(Exception, match="version"):
         broken.validate()
+
+
+def test_a_body_that_renders_to_too_much_html_is_a_422(app, api):
+    body = "[r]: https://example.org/" + "a" * 500 + "\n\n" + "[r] " * 2500
+    response = api("POST", "/api/posts", json={"title": "Big", "body": body})
+    assert response.status_code == 422
+    assert "renders to more than" in response.json["error"]["fields"]["body"]
+    assert rows(app, Post) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/posts?endpoint=x&_external=1&_scheme=ftp",
+        "/api/categories/1/posts?category_id=2&endpoint=x",
+    ],
+)
+def test_links_carry_only_the_filter_and_cursor(api, save, url):
+    save(Category(name="Python"))
+    page = api("GET", url)
+    assert page.status_code == 200
+    assert page.json["links"]["self"] in ("/api/posts", "/api/categories/1/posts")
+
+
+def test_a_name_no_account_can_have_is_just_a_wrong_name(api):
+    response = api("POST", "/api/tokens", token=None, headers=basic("ada\x00", PASSWORD))
+    assert response.status_code == 401
+
+
+def test_a_new_password_revokes_the_old_tokens(app, api, runner):
+    result = runner.invoke(
+        args=["users", "set-password", "ada", "--password-stdin"], input="a-new-password\n"
+    )
+    assert result.exit_code == 0
+    assert api("POST", "/api/categories", json={"name": "Late"}).status_code == 401

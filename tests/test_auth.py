@@ -222,3 +222,28 @@ def test_deleting_a_user_keeps_their_posts_without_author(app, save, make_user):
         db.session.delete(db.session.get(User, account.id))
         db.session.commit()
         assert db.session.get(Post, post).author_id is None
+
+
+@pytest.mark.parametrize("name", ["ada\x00", "a" * 65, "two words", "-dash"])
+def test_a_name_no_account_can_have_is_just_a_wrong_name(client, make_user, name):
+    make_user("ada")
+    response = client.post("/auth/sign-in", data={"name": name, "password": PASSWORD})
+    assert response.status_code == 422
+    assert "Wrong name or password." in response.text or "Field cannot be longer" in response.text
+
+
+def test_a_new_password_signs_out_every_old_session(client, runner, author):
+    assert client.get("/posts/new").status_code == 200
+    result = runner.invoke(
+        args=["users", "set-password", "ada", "--password-stdin"], input="a-new-password\n"
+    )
+    assert result.exit_code == 0
+    assert client.get("/posts/new").status_code == 302
+    assert "Sign out" not in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "url", ["/?endpoint=x&_external=1", "/categories/{category}?category_id=9"]
+)
+def test_unknown_arguments_never_reach_the_links(client, owned, url):
+    assert client.get(url.format(**owned)).status_code == 200

@@ -306,11 +306,12 @@ def test_flask_db_migrate_generates_the_read_count_revision(empty_app, history_w
     versions = history_without_read_count / "versions"
     [script] = versions.glob("*_add_read_count_field_to_post_model.py")
     source = script.read_text()
+    # As written, then formatted by ruff (migrations/alembic.ini's post-write hooks).
     assert (
-        "sa.Column('read_count', sa.Integer(), server_default=sa.text('0'), nullable=False)"
+        'sa.Column("read_count", sa.Integer(), server_default=sa.text("0"), nullable=False)'
         in source
     )
-    assert "batch_op.drop_column('read_count')" in source
+    assert 'batch_op.drop_column("read_count")' in source
 
     assert flask_db(empty_app, "upgrade", "-d", directory).exit_code == 0
     assert run_sql(empty_app, "SELECT title, read_count FROM posts") == [("kept", 0)]

@@ -160,3 +160,13 @@ def test_render_markdown_returns_html_and_text():
 def test_excerpt_cuts_at_a_word(text, length, expected):
     assert excerpt(text, length) == expected
     assert len(excerpt(text, length)) <= length
+
+
+def test_a_body_that_renders_to_too_much_html_is_refused(app, client, author):
+    # One link defined once and used thousands of times: a few KB that would render to MBs.
+    body = "[r]: https://example.org/" + "a" * 500 + "\n\n" + "[r] " * 2500
+    page = client.post("/posts/new", data={"title": "Big", "body": body})
+    assert page.status_code == 422
+    assert "renders to more than 1,000,000 characters of HTML" in page.text
+    with app.app_context():
+        assert db.session.scalar(select(Post.id)) is None

@@ -18,6 +18,7 @@ def test_every_response_has_the_security_headers(client, url):
     policy = headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+    assert "img-src 'self' https:;" in policy  # images in posts: https only
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "same-origin"

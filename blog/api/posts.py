@@ -26,11 +26,14 @@ from blog.posts.forms import MAX_BODY_LENGTH
 from blog.posts.routes import COUNT_READ
 from blog.posts.routes import NOT_YOUR_POST
 from blog.posts.routes import POST_WITH_NAMES
+from blog.rendering import check_rendered_size
 
 NO_SUCH_CATEGORY = "No such category."
 RULES = {
     "title": lambda value: text(value, max_length=200),
-    "body": lambda value: text(value, max_length=MAX_BODY_LENGTH, strip=False),
+    "body": lambda value: check_rendered_size(
+        text(value, max_length=MAX_BODY_LENGTH, strip=False)
+    ),
     "category_id": optional_id,
 }
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask import abort
 from flask import request
 from flask import url_for
 from sqlalchemy import func
@@ -11,7 +12,9 @@ from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
 from blog.models import posts_with_names
+from blog.pagination import CURSORS
 from blog.pagination import Page
+from blog.pagination import filter_arguments
 
 
 def post_json(row: Any) -> dict[str, Any]:
@@ -50,9 +53,12 @@ def category_json(category: Category, post_count: int) -> dict[str, Any]:
     }
 
 
-def post_by_id(post_id: int) -> dict[str, Any] | None:
+def post_by_id(post_id: int) -> dict[str, Any]:
+    """The post as it is now; 404 if it went (deleted by another request meanwhile)."""
     row = db.session.execute(posts_with_names().where(Post.__table__.c.id == post_id)).first()
-    return post_json(row) if row is not None else None
+    if row is None:
+        abort(404, description="No such post.")
+    return post_json(row)
 
 
 def page_json(page: Page) -> dict[str, Any]:
@@ -76,11 +82,10 @@ def page_json(page: Page) -> dict[str, Any]:
 
 
 def page_url(**cursor: str) -> str:
-    """This collection's URL with its filters, and `cursor` instead of the request's own."""
-    arguments = {k: v for k, v in request.args.items() if k not in ("older", "newer")}
+    """This collection's URL with its filter, and `cursor` (default: the request's own)."""
     if not cursor:
-        arguments |= {k: v for k, v in request.args.items() if k in ("older", "newer")}
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments, **cursor)
+        cursor = {name: request.args[name] for name in CURSORS if request.args.get(name)}
+    return url_for(request.endpoint, **(request.view_args or {}), **filter_arguments(), **cursor)
 
 
 def category_post_count(category_id: int) -> int:

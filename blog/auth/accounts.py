@@ -6,6 +6,7 @@ sign-in starts the count again. The count lives in the database, so every worker
 server behind the same database applies it together.
 """
 
+import hmac
 import math
 import re
 from datetime import datetime
@@ -13,6 +14,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -21,6 +23,7 @@ from werkzeug.security import generate_password_hash
 
 from blog.extensions import db
 from blog.extensions import login_manager
+from blog.models import ApiToken
 from blog.models import User
 from blog.models import utcnow
 
@@ -56,9 +59,14 @@ def minutes_until(until: datetime) -> str:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The signed-in user of a session, if it still exists."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The signed-in user of a session, if it still exists with the password it signed in
+    with (User.get_id)."""
+    user_id, _, _ = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(user.get_id(), session_id):
+        return None
+    return user
 
 
 def find_user(name: str) -> User | None:
@@ -103,6 +111,8 @@ def set_password(name: str, password: str) -> User:
         raise AccountError(f"No user called {name!r}.")
     user.password_hash = hash_password(check_password(password))
     user.failed_sign_ins, user.locked_until = 0, None
+    # A new password ends the old one's API tokens (and, through get_id, its sessions).
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.commit()
     return user
 
@@ -118,7 +128,8 @@ def authenticate(name: str, password: str) -> User | None:
     Raises SignInRefused while the name is refused, and at the failure that starts it.
     """
     config = current_app.config
-    user = find_user(name)
+    # A name no account can have (NUL included, which PostgreSQL refuses) is not looked up.
+    user = find_user(name) if NAME.fullmatch(name) else None
     if user is None:
         # Costs what a wrong password costs, so the time taken tells no one which names exist.
         check_password_hash(decoy_hash(config["PASSWORD_HASH_METHOD"]), password)

@@ -16,9 +16,19 @@ from blog.forms import optional_id
 from blog.forms import printable_text
 from blog.forms import strip
 from blog.models import Category
+from blog.rendering import check_rendered_size
 
 MAX_BODY_LENGTH = 100_000
 UNKNOWN_CATEGORY = "Choose a category from the list."
+
+
+def renders_within_limit(form: PageForm, field: TextAreaField) -> None:
+    """Validator: refuse a body whose HTML would be too big to store (blog.rendering)."""
+    if not field.errors and isinstance(field.data, str):
+        try:
+            check_rendered_size(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
 
 
 class PostForm(PageForm):
@@ -29,7 +39,12 @@ class PostForm(PageForm):
     )
     body = TextAreaField(
         "Body",
-        validators=[DataRequired("Write something."), Length(max=MAX_BODY_LENGTH), printable_text],
+        validators=[
+            DataRequired("Write something."),
+            Length(max=MAX_BODY_LENGTH),
+            printable_text,
+            renders_within_limit,
+        ],
     )
     category_id = SelectField(
         "Category",
