@@ -1,4 +1,4 @@
-"""Template filters for timestamps.
+"""Template helpers: timestamp filters, and the layout's fixed links built once.
 
 Filters, not method calls in the templates: Jinja calls a filter directly, but routes a
 method call through its runtime, several times slower, and the post list formats forty
@@ -8,11 +8,26 @@ timestamps a page.
 from datetime import datetime
 
 from flask import Flask
+from flask import current_app
+from flask import request
+from flask import url_for
 
 
 def register_template_filters(app: Flask) -> None:
     app.add_template_filter(isoformat)
     app.add_template_filter(minute)
+    app.add_template_global(fixed_url)
+
+
+def fixed_url(endpoint: str, **values: str) -> str:
+    """url_for for a link that is the same on every page (the layout's navigation and
+    stylesheet), built once per app and mount point: every page has half a dozen, and
+    building one costs more than the rest of the layout."""
+    key = (endpoint, request.script_root, *sorted(values.items()))
+    urls = current_app.extensions.setdefault("blog.fixed_urls", {})
+    if key not in urls:
+        urls[key] = url_for(endpoint, **values)
+    return urls[key]
 
 
 def isoformat(moment: datetime) -> str:
