@@ -118,15 +118,6 @@ SCHEMAS: dict[str, Any] = {
             "category_id": nullable(ID),
         },
     },
-    "PostChange": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 200},
-            "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY_LENGTH},
-            "category_id": nullable(ID),
-        },
-    },
     "Category": {
         "type": "object",
         "required": ["id", "name", "post_count", "created_at", "url", "posts_url"],
@@ -143,11 +134,6 @@ SCHEMAS: dict[str, Any] = {
     "CategoryCreate": {
         "type": "object",
         "required": ["name"],
-        "additionalProperties": False,
-        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
-    },
-    "CategoryChange": {
-        "type": "object",
         "additionalProperties": False,
         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
     },
@@ -187,6 +173,12 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+# A change (PATCH) takes the same fields as a creation, none of them required.
+for name in ("Post", "Category"):
+    SCHEMAS[f"{name}Change"] = {
+        key: value for key, value in SCHEMAS[f"{name}Create"].items() if key != "required"
+    }
 
 ERROR_RESPONSES = {
     400: "Malformed: the body is not JSON, or a query argument is not valid.",

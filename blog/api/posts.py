@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from flask import abort
 from flask import g
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +22,8 @@ from blog.models import Post
 from blog.pagination import int_argument
 from blog.pagination import page_of_posts
 from blog.posts.forms import MAX_BODY_LENGTH
-from blog.posts.routes import COUNT_READ
-from blog.posts.routes import NOT_YOUR_POST
-from blog.posts.routes import POST_WITH_NAMES
+from blog.posts.routes import own_post_or_abort
+from blog.posts.routes import read_post
 from blog.rendering import check_rendered_size
 
 NO_SUCH_CATEGORY = "No such category."
@@ -50,13 +48,7 @@ def posts() -> dict[str, Any]:
 @bp.get("/posts/<id:post_id>")
 def post(post_id: int) -> dict[str, Any]:
     """One post; like its page, this counts a read."""
-    with db.engine.connect() as connection:
-        connection.execute(COUNT_READ, {"post_id": post_id})
-        connection.commit()
-        row = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
-    if row is None:
-        abort(404, description="No such post.")
-    return post_json(row)
+    return post_json(read_post(post_id))
 
 
 @bp.post("/posts")
@@ -73,7 +65,7 @@ def create_post() -> tuple[dict[str, Any], int, dict[str, str]]:
 @token_required
 def change_post(post_id: int) -> dict[str, Any]:
     """Change some of a post's title, body and category (its author only)."""
-    post = own_post_or_abort(post_id)
+    post = own_post_or_abort(post_id, g.api_user.id)
     values = checked(json_object(), RULES)
     for name, value in values.items():
         setattr(post, name, value)
@@ -84,16 +76,9 @@ def change_post(post_id: int) -> dict[str, Any]:
 @bp.delete("/posts/<id:post_id>")
 @token_required
 def delete_post(post_id: int) -> tuple[str, int]:
-    db.session.delete(own_post_or_abort(post_id))
+    db.session.delete(own_post_or_abort(post_id, g.api_user.id))
     db.session.commit()
     return "", 204
-
-
-def own_post_or_abort(post_id: int) -> Post:
-    post = db.get_or_404(Post, post_id, description="No such post.")
-    if post.author_id != g.api_user.id:
-        abort(403, description=NOT_YOUR_POST)
-    return post
 
 
 def save(post: Post) -> None:

@@ -8,6 +8,7 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +57,13 @@ def index() -> str:
 @bp.get("/<id:post_id>")
 def detail(post_id: int) -> str:
     """Show a post, counting one read."""
-    # One connection straight from the engine: the page needs no ORM session, whose work
+    post = read_post(post_id)
+    return render_template("posts/detail.html", post=post, edited=was_edited(post))
+
+
+def read_post(post_id: int) -> Row:
+    """Count one read of a post and return it with its names (a row); 404 if none."""
+    # One connection straight from the engine: a read needs no ORM session, whose work
     # would cost more than both statements.
     with db.engine.connect() as connection:
         connection.execute(COUNT_READ, {"post_id": post_id})
@@ -64,7 +71,7 @@ def detail(post_id: int) -> str:
         post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
     if post is None:
         abort(404, description="No such post.")
-    return render_template("posts/detail.html", post=post, edited=was_edited(post))
+    return post
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -84,7 +91,7 @@ def create() -> Response | tuple[str, int]:
 @bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> Response | tuple[str, int]:
-    post = own_post_or_abort(post_id)
+    post = own_post_or_abort(post_id, current_user.id)
     form = PostForm(obj=post)
     if form.validate_on_submit():
         form.populate_obj(post)
@@ -98,7 +105,7 @@ def edit(post_id: int) -> Response | tuple[str, int]:
 @login_required
 def delete(post_id: int) -> Response | str:
     """GET asks for confirmation; POST (with its CSRF token) deletes."""
-    post = own_post_or_abort(post_id)
+    post = own_post_or_abort(post_id, current_user.id)
     form = DeleteForm()
     if form.validate_on_submit():
         db.session.delete(post)
@@ -108,11 +115,11 @@ def delete(post_id: int) -> Response | str:
     return render_template("posts/delete.html", post=post, form=form)
 
 
-def own_post_or_abort(post_id: int) -> Post:
-    """The signed-in user's post: 404 if there is no such post, 403 if it is someone else's
-    (or nobody's: posts from before accounts have no author to change them)."""
+def own_post_or_abort(post_id: int, user_id: int) -> Post:
+    """The user's post: 404 if there is no such post, 403 if it is someone else's (or
+    nobody's: posts from before accounts have no author to change them)."""
     post = db.get_or_404(Post, post_id, description="No such post.")
-    if post.author_id != current_user.id:
+    if post.author_id != user_id:
         abort(403, description=NOT_YOUR_POST)
     return post
 
