@@ -27,7 +27,11 @@ def configure_sqlite(engine: Engine) -> None:
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     # At every checkout, not once per connection: a migration switches foreign keys off
-    # for its duration, and must not hand the connection back without them.
+    # for its duration, and must not hand the connection back without them. Read before
+    # written: setting any such flag makes SQLite throw away every prepared statement of
+    # the connection, and compile each query again at its next use.
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ANN001
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        (enabled,) = dbapi_connection.execute("PRAGMA foreign_keys").fetchone()
+        if not enabled:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")

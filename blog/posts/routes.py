@@ -19,6 +19,7 @@ from blog.forms import DeleteForm
 from blog.forms import render_form
 from blog.models import Category
 from blog.models import Post
+from blog.models import post_names
 from blog.models import posts_with_names
 from blog.models import was_edited
 from blog.page_cache import cached_for_visitors
@@ -40,6 +41,9 @@ COUNT_READ = (
     .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
 )
 POST_WITH_NAMES = posts_with_names().where(posts_table.id == bindparam("post_id"))
+# Both in one statement, where the database has UPDATE ... RETURNING (SQLite, PostgreSQL;
+# not MariaDB): one round trip and one transaction instead of two.
+COUNT_READ_RETURNING_POST = COUNT_READ.returning(*Post.__table__.c, *post_names())
 NOT_YOUR_POST = "Only the author of this post can change it."
 
 
@@ -66,9 +70,13 @@ def read_post(post_id: int) -> Row:
     # One connection straight from the engine: a read needs no ORM session, whose work
     # would cost more than both statements.
     with db.engine.connect() as connection:
-        connection.execute(COUNT_READ, {"post_id": post_id})
-        connection.commit()  # at once: the write lock is held no longer than the UPDATE
-        post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
+        if connection.dialect.update_returning:
+            post = connection.execute(COUNT_READ_RETURNING_POST, {"post_id": post_id}).first()
+            connection.commit()
+        else:
+            connection.execute(COUNT_READ, {"post_id": post_id})
+            connection.commit()  # at once: the write lock is held no longer than the UPDATE
+            post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
     if post is None:
         abort(404, description="No such post.")
     return post
