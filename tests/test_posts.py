@@ -234,6 +234,26 @@ def test_a_read_is_one_atomic_update_in_the_database(client, save, sql):
     assert re.search(r"read_count=\(posts\.read_count \+ [^)]+\)", updates[0])
 
 
+def test_a_read_is_one_statement_where_an_update_can_return_rows(app, client, save, sql):
+    [category] = save(Category(name="Python"))
+    [post_id] = save(Post(title="Counted", body="b", category_id=category))
+    response = None
+
+    def read() -> None:
+        nonlocal response
+        response = client.get(f"/posts/{post_id}")
+
+    statements = sql(read)
+    assert ">Python</a>" in response.text and "1 read<" in response.text
+    with app.app_context():
+        returning = db.engine.dialect.update_returning
+    if returning:  # SQLite and PostgreSQL: the read counted and the post fetched at once
+        assert len(statements) == 1
+        assert statements[0].startswith("UPDATE") and "RETURNING" in statements[0]
+    else:  # MariaDB: the UPDATE, then the post
+        assert [s.split()[0] for s in statements] == ["UPDATE", "SELECT"]
+
+
 def test_concurrent_reads_lose_no_count(app, save):
     [post_id] = save(Post(title="Popular", body="b"))
     threads_count, reads_each = 8, 10
