@@ -471,7 +471,10 @@ def url_rules(venv: Path, database: Path) -> list[tuple[str, str, list[str]]]:
     listing = run(command, testing_environment(database)).stdout
     rules = []
     for line in listing.splitlines()[2:]:
-        endpoint, methods, rule = re.fullmatch(r"(\S+)\s+([A-Z, ]+?)\s+(\S+)\s*", line).groups()
+        columns = re.fullmatch(r"(\S+)\s+([A-Z, ]+?)\s+(\S+)\s*", line)
+        if columns is None:
+            sys.exit(f"flask routes printed a line this script cannot read: {line!r}")
+        endpoint, methods, rule = columns.groups()
         if endpoint != "static":
             rules.append((endpoint, rule.replace("<id:", "<int:"), methods.split(", ")))
     return rules
