@@ -27,6 +27,7 @@ from blog.pagination import int_argument
 from blog.pagination import page_of_posts
 from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
+from blog.sqlite import queued_write
 
 bp = Blueprint("posts", __name__, template_folder="templates")
 
@@ -68,8 +69,8 @@ def detail(post_id: int) -> str:
 def read_post(post_id: int) -> Row:
     """Count one read of a post and return it with its names (a row); 404 if none."""
     # One connection straight from the engine: a read needs no ORM session, whose work
-    # would cost more than both statements.
-    with db.engine.connect() as connection:
+    # would cost more than both statements. On SQLite, concurrent reads take turns.
+    with db.engine.connect() as connection, queued_write(connection):
         if connection.dialect.update_returning:
             post = connection.execute(COUNT_READ_RETURNING_POST, {"post_id": post_id}).first()
             connection.commit()
