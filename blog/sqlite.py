@@ -3,6 +3,7 @@ for their writes."""
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,38 +48,62 @@ def configure_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def queued_write(connection: Connection) -> Iterator[None]:
-    """Around a short write: on a SQLite file, wait for other processes' writes in a queue.
+    """Around a short write: on a SQLite file, wait for other processes' writes on a lock.
 
     A writer that finds another one at work gets "busy" from SQLite, whose busy handler
     then sleeps 1 ms, 2 ms, 5 ms..., however soon the other is done: with a read counted
     on every page view, gunicorn's workers spent a tenth of their time asleep so. Waiting
-    for a lock on a file beside the database instead, a writer is woken by the kernel the
-    moment the one before it lets go. Writers that do not queue (a form's commit, a
-    migration) are still waited for through the busy timeout; a queue file that cannot be
-    opened means no queue, not an error. A no-op on other databases, whose writers wait
-    for each other's row locks in the server.
+    for a lock on a file beside the database instead, writers are woken by the kernel the
+    moment it is let go (in no set order). The time spent waiting for it comes out of the
+    busy timeout, so a write behind one that does not queue (a form's commit, a migration)
+    still gives up after BUSY_TIMEOUT_MS in all. A lock file that cannot be opened or locked
+    means no queue, not an error. A no-op on other databases, whose writers wait for each
+    other's row locks in the server.
+
+    The commit that fills the WAL also copies it into the database (SQLite's automatic
+    checkpoint), so the writers queued behind it wait for that copy too.
     """
-    path = write_queue_path(connection.engine.url)
-    try:
-        # Opened at each write, never shared: a lock belongs to one open file, so a
-        # descriptor that a forked worker or another thread held too would not exclude it.
-        queue = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644) if path else None
-    except OSError:
-        queue = None
+    queue, waited_ms = enter_queue(connection.engine.url)
     if queue is None:
         yield
         return
+    sqlite = connection.connection.driver_connection
+    if waited_ms:
+        sqlite.execute(f"PRAGMA busy_timeout = {max(BUSY_TIMEOUT_MS - waited_ms, 0)}")
     try:
-        fcntl.flock(queue, fcntl.LOCK_EX)
         yield
     finally:
+        if waited_ms:
+            sqlite.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         os.close(queue)  # and with it the lock
+
+
+def enter_queue(url: URL) -> tuple[int | None, int]:
+    """Open and lock the database's queue file: its descriptor and the milliseconds the
+    lock took; or None where there is no queue (not a SQLite file, or a file that cannot
+    be opened or locked, as on some network file systems)."""
+    path = write_queue_path(url)
+    if path is None:
+        return None, 0
+    try:
+        # Opened at each write, never shared: a lock belongs to one open file, so a
+        # descriptor that a forked worker or another thread held too would not exclude it.
+        queue = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return None, 0
+    started = time.monotonic()
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX)
+    except OSError:
+        os.close(queue)
+        return None, 0
+    return queue, int((time.monotonic() - started) * 1000)
 
 
 def write_queue_path(url: URL) -> str | None:
     """The queue file of a SQLite database file (None for memory and other databases)."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    if "uri" in url.query:  # file:... names, maybe mode=memory: no file to put it beside
+    if url.query.get("uri") == "true":  # file:... names, maybe mode=memory: none to go beside
         return None
     return f"{url.database}-write-queue"

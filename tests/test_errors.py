@@ -3,8 +3,11 @@
 import pytest
 from sqlalchemy import select
 
+from blog.errors import DATABASE_UNAVAILABLE
 from blog.extensions import db
 from blog.models import Category
+from tests.databases import dispose
+from tests.databases import make_app
 
 
 def test_404_is_an_html_page(client):
@@ -55,3 +58,19 @@ def test_an_unexpected_error_is_a_500_page_and_is_rolled_back(failing_app, caplo
     assert "RuntimeError: boom" in caplog.text
     with failing_app.app_context():
         assert db.session.scalars(select(Category)).all() == []
+
+
+def test_a_database_out_of_reach_is_a_503_that_asks_to_come_back(tmp_path, caplog):
+    app = make_app(f"sqlite:///{tmp_path / 'no-such-folder' / 'blog.db'}")
+    try:
+        page = app.test_client().get("/posts/")
+        api = app.test_client().get("/api/posts")
+    finally:
+        dispose(app)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "<h1>503 Service Unavailable</h1>" in page.text and "Try again" in page.text
+    assert "no-such-folder" not in page.text
+    assert api.status_code == 503
+    assert api.json == {"error": {"status": 503, "message": DATABASE_UNAVAILABLE}}
+    assert "Database unavailable on /posts/ [GET]" in caplog.text
+    assert "OperationalError" in caplog.text

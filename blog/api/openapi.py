@@ -190,6 +190,7 @@ ERROR_RESPONSES = {
     415: "The body is not JSON (Content-Type: application/json).",
     422: "Not valid: see `fields` for each field's problem.",
     429: "Too many failed sign-ins for this name: refused for a while (see Retry-After).",
+    503: "The database is busy or out of reach: try again (see Retry-After).",
 }
 
 PAGE_PARAMETERS = [
@@ -329,6 +330,12 @@ PATHS: dict[str, Any] = {
     },
 }
 
+# Every operation but the document itself reads the database, which may be out of reach.
+for path, item in PATHS.items():
+    for method in ("get", "post", "patch", "delete"):
+        if method in item and path != "/api/openapi.json":
+            item[method]["responses"].update(errors(503))
+
 
 @cache
 def document() -> dict[str, Any]:
@@ -339,9 +346,10 @@ def document() -> dict[str, Any]:
     responses["401"]["headers"] = {
         "WWW-Authenticate": {"description": "Basic or Bearer", "schema": {"type": "string"}}
     }
-    responses["429"]["headers"] = {
-        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
-    }
+    for status in ("429", "503"):
+        responses[status]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
+        }
     return {
         "openapi": "3.1.0",
         "info": {

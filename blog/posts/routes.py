@@ -69,14 +69,17 @@ def detail(post_id: int) -> str:
 def read_post(post_id: int) -> Row:
     """Count one read of a post and return it with its names (a row); 404 if none."""
     # One connection straight from the engine: a read needs no ORM session, whose work
-    # would cost more than both statements. On SQLite, concurrent reads take turns.
-    with db.engine.connect() as connection, queued_write(connection):
+    # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py).
+    with db.engine.connect() as connection:
         if connection.dialect.update_returning:
-            post = connection.execute(COUNT_READ_RETURNING_POST, {"post_id": post_id}).first()
-            connection.commit()
+            with queued_write(connection):
+                result = connection.execute(COUNT_READ_RETURNING_POST, {"post_id": post_id})
+                post = result.first()
+                connection.commit()
         else:
-            connection.execute(COUNT_READ, {"post_id": post_id})
-            connection.commit()  # at once: the write lock is held no longer than the UPDATE
+            with queued_write(connection):
+                connection.execute(COUNT_READ, {"post_id": post_id})
+                connection.commit()  # at once: the write lock is held no longer than the UPDATE
             post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
     if post is None:
         abort(404, description="No such post.")
