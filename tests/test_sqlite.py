@@ -95,10 +95,10 @@ def test_time_spent_in_the_queue_comes_out_of_the_busy_timeout(app, save, monkey
     monkeypatch.setattr(blog.sqlite, "BUSY_TIMEOUT_MS", 1500)
     [post_id] = save(Post(title="Popular", body="b"))
     with app.app_context():
-        path = db.engine.url.database
-    migration = sqlite3.connect(path, isolation_level=None)
+        url = db.engine.url
+    migration = sqlite3.connect(url.database, isolation_level=None)
     migration.execute("BEGIN IMMEDIATE")
-    queue = hold_queue(write_queue_path(make_url(f"sqlite:///{path}")))
+    queue = hold_queue(write_queue_path(url))
     try:
         reader, results = read_in_thread(app, f"/posts/{post_id}")
         time.sleep(1.7)  # the read has waited its whole busy timeout in the queue

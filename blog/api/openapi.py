@@ -332,9 +332,10 @@ PATHS: dict[str, Any] = {
 
 # Every operation but the document itself reads the database, which may be out of reach.
 for path, item in PATHS.items():
-    for method in ("get", "post", "patch", "delete"):
-        if method in item and path != "/api/openapi.json":
-            item[method]["responses"].update(errors(503))
+    if path != "/api/openapi.json":
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:  # not "parameters"
+                operation["responses"].update(errors(503))
 
 
 @cache
