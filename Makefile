@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: run test chromium lint lint-migrations format clean bench-http bench-migrations
+.PHONY: run test chromium lint lint-migrations format clean bench-http bench-migrations \
+	bench-deploy
 
 run: $(VENV)/.installed-app  ## migrate the development database and serve http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -44,11 +45,14 @@ lint-migrations: $(VENV)/.installed-lint  ## squawk: lint every revision's Postg
 
 bench-http: $(VENV)/.installed-app  ## pages under wrk against a bare Flask app (takes minutes)
 	@command -v wrk >/dev/null || apt-get install -y wrk \
-		|| { echo "benchmarks/http.py needs wrk: apt-get install wrk" >&2; exit 1; }
-	$(BIN)/python benchmarks/http.py
+		|| { echo "benchmarks/pages.py needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python benchmarks/pages.py
 
 bench-migrations: $(VENV)/.installed-test  ## the read_count revision on a million posts
 	$(BIN)/python benchmarks/migrations.py
+
+bench-deploy: $(VENV)/.installed-test  ## a deploy under load at a million posts (takes minutes)
+	$(BIN)/python benchmarks/deploy.py --runs 3
 
 format: $(VENV)/.installed-lint  ## ruff: fix what can be fixed, then format
 	$(BIN)/ruff check --fix .

@@ -42,6 +42,15 @@ class Config:
     SIGN_IN_LOCKOUT_SECONDS = 15 * 60
     # How long an API token from POST /api/tokens lives.
     API_TOKEN_SECONDS = 60 * 60
+    # A migration that fills a column does it this many rows per statement, with this
+    # pause between statements (blog/migrating/backfill.py): BACKFILL_BATCH_SIZE and
+    # BACKFILL_PAUSE_SECONDS in the environment. A pause lets replicas and vacuum keep up.
+    MAX_BACKFILL_BATCH_SIZE = 1000
+    BACKFILL_PAUSE_SECONDS = 0.0
+    # How long a worker trusts what it read of the database's revision before reading it
+    # again: a release uses what only it understands once its deploy is complete
+    # (blog.health.release_complete).
+    SCHEMA_CHECK_SECONDS = 5.0
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.check(environ)
@@ -52,6 +61,15 @@ class Config:
         )
         self.POSTS_PER_PAGE = _positive_int(environ, "POSTS_PER_PAGE", default=10)
         self.PAGE_CACHE_SECONDS = _seconds(environ, "PAGE_CACHE_SECONDS", self.PAGE_CACHE_SECONDS)
+        self.BACKFILL_BATCH_SIZE = _positive_int(
+            environ,
+            "BACKFILL_BATCH_SIZE",
+            self.MAX_BACKFILL_BATCH_SIZE,
+            self.MAX_BACKFILL_BATCH_SIZE,
+        )
+        self.BACKFILL_PAUSE_SECONDS = _seconds(
+            environ, "BACKFILL_PAUSE_SECONDS", self.BACKFILL_PAUSE_SECONDS
+        )
 
     def check(self, environ: Mapping[str, str]) -> None:
         """Refuse to build a configuration that lacks a required variable."""
@@ -84,6 +102,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     # Tests check what the database holds: tests/test_page_cache.py turns it back on.
     PAGE_CACHE_SECONDS = 0.0
+    # Tests migrate a database and ask its pages at once.
+    SCHEMA_CHECK_SECONDS = 0.0
     # Fast hashes: the tests create many users, and test no password's strength.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
@@ -161,10 +181,13 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     return seconds
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(
+    environ: Mapping[str, str], name: str, default: int, most: int | None = None
+) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= (most or int(raw)):
+        limit = f" up to {most}" if most else ""
+        raise ConfigError(f"{name} must be a positive whole number{limit}, not {raw!r}")
     return int(raw)

@@ -2,6 +2,13 @@
 
 Listens on loopback by default, for a reverse proxy on the same host (nginx, Caddy) to
 forward to; BIND=0.0.0.0:8000 listens on every interface.
+
+Set up for deploys that drop no request (README, "Deploying"): the app is not preloaded,
+so each worker imports the code it finds; `kill -USR2 <master>` starts a second master,
+from the working directory it was started in (a `current` symlink that now points at the
+new release), on the same listening socket, and `kill -TERM <old master>` then lets the old
+workers finish what they are doing and stop. A new release that fails to start leaves the
+old one serving.
 """
 
 import multiprocessing
@@ -34,7 +41,15 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 
-# A worker silent for this long is killed and replaced; a clean shutdown waits this long.
+# Each worker imports the app itself: a new master (USR2) or a recycled worker loads the code
+# the working directory holds then. (With the app preloaded, HUP would reload nothing.)
+preload_app = False
+# Where the master writes its pid (PIDFILE): during USR2, the old master's moves to
+# <PIDFILE>.oldbin, and the new master writes its own.
+pidfile = os.environ.get("PIDFILE") or None
+
+# A worker silent for this long is killed and replaced; a clean shutdown (TERM) waits this
+# long for the requests in flight. (QUIT is the fast shutdown: it drops them.)
 timeout = 30
 graceful_timeout = 30
 # Restart each worker now and then (at different times), so no slow leak can grow forever.
@@ -42,3 +57,9 @@ max_requests = 10_000
 max_requests_jitter = 1_000
 # Behind a proxy on the same host, trust its X-Forwarded-* headers, and only its.
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001 (gunicorn's hook)
+    """Say when a worker has loaded the app and serves: after USR2, once the new master's
+    workers have all said so, the old master can go."""
+    worker.log.info("Worker %s ready to serve", worker.pid)

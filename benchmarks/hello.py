@@ -1,4 +1,4 @@
-"""A bare Flask app, the ceiling for benchmarks/http.py: `gunicorn benchmarks.hello:app`."""
+"""A bare Flask app, the ceiling for benchmarks/pages.py: `gunicorn benchmarks.hello:app`."""
 
 from flask import Flask
 

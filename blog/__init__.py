@@ -14,6 +14,7 @@ from blog import health
 from blog import posts
 from blog.cli import register_commands
 from blog.converters import IdConverter
+from blog.converters import SlugConverter
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
@@ -80,8 +81,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_url_converters(app: Flask) -> None:
-    """Add `<id:...>` for row ids in URLs (before any blueprint uses it)."""
+    """Add `<id:...>` for row ids and `<slug:...>` for post slugs in URLs (before any
+    blueprint uses them)."""
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["slug"] = SlugConverter
 
 
 def register_blueprints(app: Flask) -> None:

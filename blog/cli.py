@@ -5,17 +5,14 @@ up first."""
 import copy
 
 import click
-import flask_migrate
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import cli as migrate_cli
-from sqlalchemy.exc import SQLAlchemyError
 
 from blog.auth.cli import users
 from blog.backups import BackupError
 from blog.backups import backup_sqlite
-from blog.health import database_revisions
-from blog.health import migration_history
+from blog.deploy import deploy
 from blog.migration_cli import sql
 from blog.migration_cli import status
 from blog.seed import seed
@@ -28,28 +25,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(users)
     app.cli.add_command(db_group, "db")
-
-
-@click.command("deploy")
-@with_appcontext
-def deploy() -> None:
-    """Migrate the database to head, once per deploy, before the web server starts.
-
-    The migration lock in migrations/env.py makes a second deploy wait for the first;
-    any failure exits non-zero, so `flask deploy && gunicorn wsgi:app` never serves a
-    database that is not at head.
-    """
-    try:
-        flask_migrate.upgrade()  # exits 1 by itself on a failing migration
-        current = database_revisions()
-    except SQLAlchemyError as error:
-        # The first line names the problem; the rest may repeat the SQL and parameters.
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise click.ClickException(f"deploy failed: {type(error).__name__}: {reason}") from None
-    head, _ = migration_history()
-    if list(current) != [head]:
-        raise click.ClickException(f"deploy failed: the database is at {current}, not {head}")
-    click.echo(f"Database at {head} (head): ready to serve.")
 
 
 @click.command("backup")

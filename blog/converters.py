@@ -1,6 +1,10 @@
-"""Row ids in URLs, query strings and forms: one rule for what counts as an id."""
+"""Row ids in URLs, query strings and forms (one rule for what counts as an id), and post
+slugs in URLs."""
 
+from werkzeug.routing import BaseConverter
 from werkzeug.routing import IntegerConverter
+
+from blog.slugs import SLUG_PATTERN
 
 # The largest id an INTEGER primary key holds on every database we support; a bigger
 # number is "no such row", never an overflow error from the driver.
@@ -26,3 +30,10 @@ class IdConverter(IntegerConverter):
 
     def to_python(self, value: str) -> int:
         return parse_id(value) or 0
+
+
+class SlugConverter(BaseConverter):
+    """`<slug:slug>`: a post's slug (blog/slugs.py). All digits is an id, and the id
+    converter, which Werkzeug tries first (its weight is lower), takes it."""
+
+    regex = SLUG_PATTERN

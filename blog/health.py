@@ -1,4 +1,8 @@
-"""`/healthz` (the process answers) and `/readyz` (the database answers, at head)."""
+"""`/healthz` (the process answers) and `/readyz` (the database answers, migrated for
+this release)."""
+
+import time
+from typing import NamedTuple
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -8,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blog.extensions import db
 from blog.extensions import migrate
+from blog.migrating.phases import servable_revisions
 
 bp = Blueprint("health", __name__)
 
@@ -20,22 +25,33 @@ def healthz() -> dict:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict, int]:
-    """Ready: the database answers and its revision is the migrations' head.
+    """Ready: the database answers, and has every revision this release needs.
 
-    503 otherwise, saying why: unreachable, behind head (not migrated yet) or ahead of
-    head (migrated by a newer release than this one). Never the URL or the error text,
-    which may carry host names or credentials.
+    That is head, or any revision from the pre-deploy head up (while a deploy waits to
+    run its post-deploy revisions), or a revision this release does not know, which a
+    newer release's deploy applied: during a deploy, the previous release serves on the
+    newer pre-deploy schema, as the phases promise. 503 otherwise, saying why:
+    unreachable, or behind (not migrated yet). Never the URL or the error text, which
+    may carry host names or credentials.
     """
-    head, known = migration_history()
+    history = migration_history()
     try:
         current = database_revisions()
     except SQLAlchemyError as error:
-        return {"database": "unreachable", "error": type(error).__name__, "head": head}, 503
+        return {
+            "database": "unreachable",
+            "error": type(error).__name__,
+            "head": history.head,
+        }, 503
     revision = current[0] if len(current) == 1 else None
-    if revision == head:
-        return {"database": "ok", "revision": revision, "head": head}, 200
-    state = "ahead of head" if any(rev not in known for rev in current) else "behind head"
-    return {"database": state, "revision": revision, "head": head}, 503
+    answer = {"revision": revision, "head": history.head}
+    if revision == history.head:
+        return {"database": "ok", **answer}, 200
+    if revision in history.servable:
+        return {"database": "post-deploy pending", **answer}, 200
+    if current and all(rev not in history.revisions for rev in current):
+        return {"database": "ahead of head", **answer}, 200
+    return {"database": "behind head", **answer}, 503
 
 
 def database_revisions() -> tuple[str, ...]:
@@ -44,14 +60,50 @@ def database_revisions() -> tuple[str, ...]:
         return MigrationContext.configure(connection).get_current_heads()
 
 
-def migration_history() -> tuple[str, frozenset[str]]:
+def release_complete() -> bool:
+    """True once this release's post-deploy revisions are applied: the database is at
+    head (or ahead, a newer release deploying). No previous release serves then, since
+    post-deploy revisions run only once it is gone, so the release may hand out what only
+    it understands, such as slug URLs. Until then, between `flask deploy` and `flask
+    deploy --post`, it keeps to the URLs the previous release knows: a request for one of
+    its links may reach a worker of the previous release.
+
+    Read from the database at most every SCHEMA_CHECK_SECONDS, in each worker.
+    """
+    checked = current_app.extensions.get("blog.release_complete")
+    now = time.monotonic()
+    if checked is not None and now - checked[0] < current_app.config["SCHEMA_CHECK_SECONDS"]:
+        return checked[1]
+    history = migration_history()
+    try:
+        current = database_revisions()
+    except SQLAlchemyError:
+        complete = False  # the page that asked fails on the database anyway
+    else:
+        complete = bool(current) and all(
+            revision == history.head or revision not in history.revisions for revision in current
+        )
+    current_app.extensions["blog.release_complete"] = (now, complete)
+    return complete
+
+
+class History(NamedTuple):
+    """This release's migrations, as /readyz and `flask deploy` need them."""
+
+    head: str
+    revisions: frozenset[str]
+    # What the code can serve on: head, and down to the pre-deploy head.
+    servable: frozenset[str]
+
+
+def migration_history() -> History:
     """This release's head revision and all its revisions, read from disk once per app."""
     cached = current_app.extensions.get("blog.migration_history")
     if cached is None:
         scripts = ScriptDirectory.from_config(migrate.get_config())
-        revisions = frozenset(script.revision for script in scripts.walk_revisions())
-        cached = current_app.extensions["blog.migration_history"] = (
-            scripts.get_current_head(),
-            revisions,
+        cached = current_app.extensions["blog.migration_history"] = History(
+            head=scripts.get_current_head(),
+            revisions=frozenset(script.revision for script in scripts.walk_revisions()),
+            servable=servable_revisions(scripts),
         )
     return cached

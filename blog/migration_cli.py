@@ -16,6 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
+from blog.migrating.phases import POST_DEPLOY
+from blog.migrating.phases import PhaseError
+from blog.migrating.phases import phase
 
 directory_option = click.option(
     "-d", "--directory", default=None, help='Migration script directory (default is "migrations")'
@@ -39,7 +42,8 @@ def current_revisions() -> tuple[str, ...]:
 @directory_option
 @with_appcontext
 def status(directory: str | None) -> None:
-    """Every revision, oldest first, applied or pending on this environment's database.
+    """Every revision, oldest first, applied or pending on this environment's database,
+    with its deploy phase.
 
     Exits 1 unless the database is at the one head, so scripts can ask "up to date?".
     """
@@ -53,9 +57,13 @@ def status(directory: str | None) -> None:
             applied.update(s.revision for s in scripts.iterate_revisions(revision, "base"))
 
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    try:
+        phases = {script.revision: phase(script) for script in scripts.walk_revisions()}
+    except PhaseError as error:
+        raise click.ClickException(str(error)) from None
     for script in reversed(list(scripts.walk_revisions())):
         mark = "[x]" if script.revision in applied else "[ ]"
-        click.echo(f"  {mark} {script.revision}  {script.doc}")
+        click.echo(f"  {mark} {script.revision}  {phases[script.revision]:<11}  {script.doc}")
     click.echo(f"Current: {', '.join(current) or '(none: no migration has run here)'}")
     click.echo(f"Head:    {', '.join(heads)}")
 
@@ -70,8 +78,14 @@ def status(directory: str | None) -> None:
         click.echo("Up to date.")
         return
     else:
-        pending = len(known - applied)
-        verdict = f"Behind head: {pending} pending (flask db upgrade)."
+        pending = known - applied
+        verdict = f"Behind head: {len(pending)} pending (flask db upgrade)."
+        if post := sum(phases[revision] == POST_DEPLOY for revision in pending):
+            verdict += (
+                f" {post} of them post-deploy: in a deploy, `flask deploy` stops before"
+                " them, and `flask deploy --post` runs them once the new release serves"
+                " everywhere."
+            )
     click.echo(verdict)
     sys.exit(1)
 

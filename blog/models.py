@@ -12,12 +12,14 @@ from sqlalchemy import Index
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import validates
@@ -27,6 +29,8 @@ from sqlalchemy.types import TypeDecorator
 from blog.extensions import db
 from blog.rendering import excerpt
 from blog.rendering import render_markdown
+from blog.slugs import SLUG_LENGTH
+from blog.slugs import Slugs
 
 
 def utcnow() -> datetime:
@@ -139,6 +143,11 @@ class Post(db.Model):
         Index("ix_posts_created_at", "created_at"),
         Index("ix_posts_category_id_created_at", "category_id", "created_at"),
         Index("ix_posts_author_id", "author_id"),
+        # One post per slug. On PostgreSQL with varchar_pattern_ops, so that the index also
+        # answers "slugs starting with my-post-" (blog/slugs.py) whatever the collation.
+        Index(
+            "uq_posts_slug", "slug", unique=True, postgresql_ops={"slug": "varchar_pattern_ops"}
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +166,10 @@ class Post(db.Model):
     read_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # NULL for posts written before there were accounts.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The post's name in its URL, made from the title when it is written and never changed
+    # (blog/slugs.py). NULL only during a deploy, for posts the previous release wrote
+    # after the backfill: `flask deploy --post` names them, then makes it NOT NULL.
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH))
 
     category: Mapped[Category | None] = relationship(back_populates="posts")
     author: Mapped[User | None] = relationship(back_populates="posts")
@@ -169,6 +182,16 @@ class Post(db.Model):
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.title!r}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _name_new_posts(session: Session, flush_context: Any, instances: Any) -> None:
+    """Give each new post without a slug a free one, before it is written."""
+    new = [post for post in session.new if isinstance(post, Post) and post.slug is None]
+    if new:
+        slugs = Slugs(session.connection(), Post.__table__.c.slug)
+        for post, slug in zip(new, slugs.new_many([post.title for post in new]), strict=True):
+            post.slug = slug
 
 
 def was_edited(post: Any) -> bool:
@@ -186,6 +209,7 @@ def post_summaries() -> Select:
     return select(
         posts.c.id,
         posts.c.title,
+        posts.c.slug,
         # Posts from before Markdown have no stored excerpt: their body is plain text.
         func.coalesce(posts.c.excerpt, func.substr(posts.c.body, 1, EXCERPT_LENGTH)).label(
             "excerpt"

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
+from blog.slugs import Slugs
 
 # Rows per transaction: large enough that commits (an fsync each on SQLite) are rare, small
 # enough that a batch's rows stay a few megabytes.
@@ -149,9 +150,13 @@ def seed(posts: int, categories: int, random_seed: int | None, force: bool) -> N
             created = add_categories(connection, categories, start)
             category_ids = list(connection.scalars(select(Category.id).order_by(Category.id)))
         content = Content(rng)
+        slugs = Slugs(connection, Post.__table__.c.slug)
         with click.progressbar(length=posts, label="Seeding posts", show_pos=True) as bar:
             for rows in post_batches(content, rng, posts, category_ids, start):
                 with connection.begin():
+                    names = slugs.new_many([row["title"] for row in rows])
+                    for row, slug in zip(rows, names, strict=True):
+                        row["slug"] = slug
                     connection.execute(insert(Post.__table__), rows)
                 bar.update(len(rows))
     elapsed = time.perf_counter() - started

@@ -102,8 +102,14 @@ def enter_queue(url: URL) -> tuple[int | None, int]:
 
 def write_queue_path(url: URL) -> str | None:
     """The queue file of a SQLite database file (None for memory and other databases)."""
+    return beside_database(url, "write-queue")
+
+
+def beside_database(url: URL, name: str) -> str | None:
+    """`<database>-<name>`, a file beside a SQLite database file; None for memory and
+    other databases, which have no file to go beside."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     if url.query.get("uri") == "true":  # file:... names, maybe mode=memory: none to go beside
         return None
-    return f"{url.database}-write-queue"
+    return f"{url.database}-{name}"

@@ -15,6 +15,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
+# When `flask deploy` runs it: "pre-deploy" (safe while the previous release still serves)
+# or "post-deploy" (only once the new release serves everywhere): blog/migrating/phases.py.
+phase = "pre-deploy"
 
 
 def upgrade():

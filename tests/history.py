@@ -1,7 +1,11 @@
 """Helpers for tests that run the migration history: reflected schemas, plain SQL, and
 scratch revisions on top of the real history."""
 
+import fcntl
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -12,6 +16,9 @@ from sqlalchemy import text
 from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
 from blog.extensions import migrate
+from blog.migrating.run import MYSQL_LOCK_NAME
+from blog.migrating.run import POSTGRESQL_LOCK_KEY
+from blog.sqlite import beside_database
 from tests.databases import make_app
 
 INITIAL = "391d89251b4c"  # initialize Post and Category models
@@ -19,8 +26,21 @@ READ_COUNT = "a97811296e15"  # add read_count field to Post model
 AUTHORS = "516cfe85f177"  # add users and post authors
 MARKDOWN = "31a20481caf2"  # add rendered Markdown to posts
 TOKENS = "b18505927d6b"  # add API tokens
-HEAD = TOKENS
-BELOW_HEAD = MARKDOWN  # where one `flask db downgrade` from head lands
+SLUG_COLUMN = "e8d7040e9847"  # add slugs to posts (pre-deploy)
+SLUG_INDEX = "6c2f9a1d3b57"  # index and fill post slugs (pre-deploy)
+SLUG_REQUIRED = "0f4e7b2c9a68"  # require post slugs (post-deploy)
+HEAD = SLUG_REQUIRED
+PRE_DEPLOY_HEAD = SLUG_INDEX  # where `flask deploy` stops, before `flask deploy --post`
+BELOW_HEAD = SLUG_INDEX  # where one `flask db downgrade` from head lands
+
+
+# Where each engine keeps the posts table's rows: a table rewrite or copy would move them.
+TABLE_STORAGE = {
+    "sqlite": "SELECT rootpage FROM sqlite_master WHERE name = 'posts'",
+    "postgresql": "SELECT pg_relation_filenode('posts')",
+    "mysql": "SELECT table_id FROM information_schema.innodb_sys_tables"
+    " WHERE name = CONCAT(DATABASE(), '/posts')",
+}
 
 
 def schema(app: Flask) -> dict:
@@ -59,15 +79,20 @@ def version(app: Flask) -> list[str]:
     return [row[0] for row in run_sql(app, "SELECT version_num FROM alembic_version")]
 
 
-def insert_post(app: Flask, title: str, category_id: int | None = None) -> None:
-    """A post written with plain SQL, which works at every revision."""
+def insert_post(
+    app: Flask, title: str, category_id: int | None = None, slug: str | None = None
+) -> None:
+    """A post written with plain SQL, which works at every revision: as the previous
+    release writes it (no slug), unless `slug` is given."""
+    columns = "title, body, created_at, updated_at, category_id" + (", slug" if slug else "")
+    values = ":title, 'b', :at, :at, :category_id" + (", :slug" if slug else "")
     run_sql(
         app,
-        "INSERT INTO posts (title, body, created_at, updated_at, category_id)"
-        " VALUES (:title, 'b', :at, :at, :category_id)",
+        f"INSERT INTO posts ({columns}) VALUES ({values})",
         title=title,
         at="2026-01-01 00:00:00",
         category_id=category_id,
+        slug=slug,
     )
 
 
@@ -88,8 +113,15 @@ def copy_history(destination: Path) -> Path:
     return destination
 
 
-def add_revision(directory: Path, revision: str, upgrade: str, down_revision: str = HEAD) -> None:
-    """A revision on top of `down_revision` in `directory`, whose upgrade runs `upgrade`."""
+def add_revision(
+    directory: Path,
+    revision: str,
+    upgrade: str,
+    down_revision: str = HEAD,
+    phase: str | None = None,
+) -> None:
+    """A revision on top of `down_revision` in `directory`, whose upgrade runs `upgrade`
+    (in `phase`, when given)."""
     body = "\n".join(f"    {line}" for line in upgrade.strip().splitlines())
     (directory / "versions" / f"2099_01_01_000000-{revision}_scratch.py").write_text(
         "import time\n\n"
@@ -98,7 +130,50 @@ def add_revision(directory: Path, revision: str, upgrade: str, down_revision: st
         f"revision = {revision!r}\n"
         f"down_revision = {down_revision!r}\n"
         "branch_labels = None\n"
-        "depends_on = None\n\n\n"
+        "depends_on = None\n" + (f"phase = {phase!r}\n" if phase else "") + "\n\n"
         f"def upgrade():\n{body}\n\n\n"
         "def downgrade():\n    pass\n"
     )
+
+
+@contextmanager
+def holding_run_lock(app: Flask) -> Iterator[None]:
+    """Hold the app database's migration run lock, as a run in another process would."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        lock = os.open(beside_database(engine.url, "migration-lock"), os.O_RDONLY | os.O_CREAT)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            yield
+        finally:
+            os.close(lock)
+        return
+    take, release = RUN_LOCK_SQL[engine.dialect.name]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(take).scalar() in (True, 1)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(release)
+            connection.commit()
+
+
+def run_lock_is_free(app: Flask) -> bool:
+    """Could another process take the run lock right now? (Taken and let go at once.)"""
+    try:
+        with holding_run_lock(app):
+            return True
+    except (BlockingIOError, AssertionError):
+        return False
+
+
+# Try the run lock without waiting; let go of it.
+RUN_LOCK_SQL = {
+    "postgresql": (
+        f"SELECT pg_try_advisory_lock({POSTGRESQL_LOCK_KEY})",
+        f"SELECT pg_advisory_unlock({POSTGRESQL_LOCK_KEY})",
+    ),
+    "mysql": (f"SELECT GET_LOCK({MYSQL_LOCK_NAME}, 0)", f"SELECT RELEASE_LOCK({MYSQL_LOCK_NAME})"),
+}

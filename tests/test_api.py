@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from blog.api.openapi import document
+from blog.auth.accounts import create_user
 from blog.extensions import db
 from blog.models import ApiToken
 from blog.models import Category
@@ -24,6 +26,9 @@ from blog.models import Post
 from blog.models import User
 from blog.models import utcnow
 from tests.conftest import PASSWORD
+from tests.helpers import http_post
+from tests.helpers import migrate_to_pre_deploy
+from tests.history import insert_post
 
 SCHEMA = schemathesis.openapi.from_dict(document())
 ERROR = re.compile(r"^(4|5)\d\d$")
@@ -179,8 +184,8 @@ def test_write_read_change_and_delete_a_post(api):
     )
     assert created.status_code == 201
     post = created.json
-    assert created.headers["Location"] == post["url"] == f"/api/posts/{post['id']}"
-    assert post["title"] == "Hello"
+    assert created.headers["Location"] == post["url"] == "/api/posts/hello"
+    assert (post["title"], post["slug"], post["html_url"]) == ("Hello", "hello", "/posts/hello")
     assert post["body_html"].startswith("<h1>Hi</h1>")
     assert "<script>" not in post["body_html"]
     assert post["category"] == {"id": 1, "name": "Python", "url": category["url"]}
@@ -193,11 +198,13 @@ def test_write_read_change_and_delete_a_post(api):
     changed = api("PATCH", post["url"], json={"title": "Changed", "category_id": None})
     assert changed.status_code == 200
     assert changed.json["title"] == "Changed" and changed.json["category"] is None
+    assert (changed.json["slug"], changed.json["url"]) == ("hello", post["url"])  # kept
     assert changed.json["body"] == post["body"]
     assert changed.json["updated_at"] > post["updated_at"]
 
     assert api("DELETE", post["url"]).status_code == 204
     assert api("GET", post["url"]).status_code == 404
+    assert api("GET", f"/api/posts/{post['id']}").status_code == 404
 
 
 def test_someone_elses_post_is_a_403_and_stays(app, api, save):
@@ -353,6 +360,10 @@ def test_unknown_paths_methods_and_arguments(api, method, path, status):
         assert response.headers["Allow"]
 
 
+# A view argument the document names otherwise: a post's id or slug, /api/posts/{post}.
+PATH_NAMES = {"key": "post"}
+
+
 def test_the_document_describes_every_route_of_the_api(app):
     documented = {
         (method.upper(), path)
@@ -361,7 +372,10 @@ def test_the_document_describes_every_route_of_the_api(app):
         if method != "parameters"
     }
     routes = {
-        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+        (
+            method,
+            re.sub(r"<(?:\w+:)?(\w+)>", lambda m: f"{{{PATH_NAMES.get(m[1], m[1])}}}", rule.rule),
+        )
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -394,9 +408,10 @@ def test_a_script_can_do_everything_from_the_document_alone(client, make_user):
     category = call("createCategory", token, json={"name": "Travel"}).json
     for i in range(12):
         post = {"title": f"Day {i}", "body": "**far**", "category_id": category["id"]}
-        call("createPost", token, json=post)
-    post = call("getPost", path={"post_id": 12}).json
+        created = call("createPost", token, json=post).json
+    post = call("getPost", path={"post": created["slug"]}).json
     assert post["title"] == "Day 11" and post["body_html"] == "<p><strong>far</strong></p>\n"
+    assert call("getPost", path={"post": created["id"]}).json["slug"] == "day-11"
     assert call("getCategory", path={"category_id": category["id"]}).json["post_count"] == 12
     seen, query = [], None
     while True:
@@ -453,3 +468,148 @@ def test_a_new_password_revokes_the_old_tokens(app, api, runner):
     )
     assert result.exit_code == 0
     assert api("POST", "/api/categories", json={"name": "Late"}).status_code == 401
+
+
+# Slugs: a post is at /api/posts/<slug>, and at /api/posts/<id> too.
+
+
+def test_a_post_is_read_changed_and_deleted_at_its_slug_or_its_id(app, api):
+    created = api("POST", "/api/posts", json={"title": "Hello", "body": "b"}).json
+    by_slug, by_id = "/api/posts/hello", f"/api/posts/{created['id']}"
+    assert api("GET", by_slug).json["read_count"] == 1
+    same = api("GET", by_id)  # not a redirect: the API answers at both
+    assert same.status_code == 200 and same.json["read_count"] == 2
+    assert same.json["url"] == by_slug
+    assert api("PATCH", by_slug, json={"title": "Hi"}).json["title"] == "Hi"
+    assert api("PATCH", by_id, json={"body": "c"}).json["slug"] == "hello"
+    refused = api("PATCH", by_slug, json={"slug": "mine"})
+    assert refused.status_code == 422
+    assert refused.json["error"]["fields"] == {"slug": "Unknown field."}
+    assert api("DELETE", by_slug).status_code == 204
+    assert api("GET", by_id).status_code == api("GET", by_slug).status_code == 404
+    assert rows(app, Post) == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "location"),
+    [
+        ("Привет, мир", "/api/posts/privet-mir"),
+        ("日本語", "/api/posts/ri-ben-yu"),
+        ("🐍", "/api/posts/post"),
+        ("2024", "/api/posts/post-2024"),
+        ("new", "/api/posts/new-2"),
+    ],
+)
+def test_a_new_posts_location_is_its_slug_url(api, title, location):
+    created = api("POST", "/api/posts", json={"title": title, "body": "b"})
+    assert created.status_code == 201
+    assert created.headers["Location"] == created.json["url"] == location
+    assert api("GET", location).json["title"] == title
+
+
+def test_posts_of_one_title_are_numbered(api):
+    locations = [
+        api("POST", "/api/posts", json={"title": title, "body": "b"}).headers["Location"]
+        for title in ("Hello", "hello", "HELLO!")
+    ]
+    assert locations == ["/api/posts/hello", "/api/posts/hello-2", "/api/posts/hello-3"]
+    listed = [(item["slug"], item["url"]) for item in api("GET", "/api/posts").json["items"]]
+    assert listed == [(url.rsplit("/", 1)[1], url) for url in reversed(locations)]
+
+
+@pytest.mark.parametrize(
+    "slug", ["no-such-post", "hello-2", "Hello", "HELLO", "hello_", "hello-", "hello%20", "héllo"]
+)
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_only_a_posts_exact_slug_finds_it(app, api, method, slug):
+    api("POST", "/api/posts", json={"title": "Hello", "body": "b"})
+    kwargs = {"json": {"title": "Taken"}} if method == "PATCH" else {}
+    assert api(method, f"/api/posts/{slug}", **kwargs).status_code == 404
+    post = api("GET", "/api/posts/hello").json
+    assert (post["title"], post["read_count"]) == ("Hello", 1)
+
+
+def test_a_slug_taken_while_the_post_is_saved_makes_it_take_the_next(app, api, rival):
+    """Another writer commits `hello` between the app's choosing it and writing it."""
+    rival_post = (
+        "INSERT INTO posts (title, body, created_at, updated_at, slug) VALUES"
+        " ('Hello', 'theirs', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'hello')"
+    )
+    with rival("INSERT INTO posts", rival_post):
+        created = api("POST", "/api/posts", json={"title": "Hello", "body": "mine"})
+    assert created.status_code == 201
+    assert created.headers["Location"] == "/api/posts/hello-2"
+    assert api("GET", "/api/posts/hello").json["body"] == "theirs"
+    assert api("GET", "/api/posts/hello-2").json["body"] == "mine"
+
+
+def test_two_clients_posting_one_title_at_once_both_succeed(app, site, api):
+    """On a live server, at the same moment: both posts are written, under two slugs."""
+    tokens = [api.token, token_for(api, "bea")]
+    body = json.dumps({"title": "Same title", "body": "b"}).encode()
+    barrier = threading.Barrier(len(tokens))
+    responses = []
+
+    def write(token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        barrier.wait()
+        responses.append(http_post(f"{site}/api/posts", body, headers))
+
+    threads = [threading.Thread(target=write, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [response.status for response in responses] == [201, 201]
+    assert sorted(response.headers["Location"] for response in responses) == [
+        "/api/posts/same-title",
+        "/api/posts/same-title-2",
+    ]
+    assert rows(app, Post) == 2
+
+
+# During a deploy (tests/test_posts.py says more): posts the previous release wrote have
+# no slug, and every post's URL is by id until the deploy is complete.
+
+PRE_DEPLOY_PASSWORD = "a password for the pre-deploy tests"
+
+
+@pytest.fixture
+def pre_deploy_api(empty_app):
+    """The API on a database where `flask deploy` stopped, with a post the previous
+    release wrote ("Old release", no slug); ada's token."""
+    migrate_to_pre_deploy(empty_app)
+    insert_post(empty_app, "Old release")
+    with empty_app.app_context():
+        create_user("ada", PRE_DEPLOY_PASSWORD)
+    api = Api(empty_app.test_client())
+    token = api("POST", "/api/tokens", token=None, headers=basic("ada", PRE_DEPLOY_PASSWORD))
+    api.token = token.json["token"]
+    return api
+
+
+def test_a_post_without_a_slug_is_at_its_id(pre_deploy_api):
+    [item] = pre_deploy_api("GET", "/api/posts").json["items"]
+    post_id = item["id"]
+    assert (item["slug"], item["url"], item["html_url"]) == (
+        None,
+        f"/api/posts/{post_id}",
+        f"/posts/{post_id}",
+    )
+    post = pre_deploy_api("GET", item["url"])
+    assert post.status_code == 200
+    assert (post.json["title"], post.json["slug"], post.json["read_count"]) == (
+        "Old release",
+        None,
+        1,
+    )
+
+
+def test_a_post_written_during_the_deploy_gets_a_slug_but_its_url_is_by_id(pre_deploy_api):
+    created = pre_deploy_api("POST", "/api/posts", json={"title": "Old release", "body": "b"})
+    assert created.status_code == 201
+    post = created.json
+    assert post["slug"] == "old-release"
+    assert created.headers["Location"] == post["url"] == f"/api/posts/{post['id']}"
+    assert post["html_url"] == f"/posts/{post['id']}"
+    assert pre_deploy_api("GET", "/api/posts/old-release").json["id"] == post["id"]

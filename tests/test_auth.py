@@ -41,11 +41,11 @@ def counts(app) -> tuple[int, int, list]:
 
 @pytest.fixture
 def owned(save, make_user):
-    """A category, and a post in it by bea (not the signed-in author)."""
+    """A category, and a post in it by bea (not the signed-in author), at /posts/beas."""
     bea = make_user("bea")
     [category] = save(Category(name="Python"))
     [post] = save(Post(title="Bea's", body="hers", category_id=category, author_id=bea.id))
-    return {"post": post, "category": category}
+    return {"post": post, "slug": "beas", "category": category}
 
 
 @pytest.mark.parametrize(("method", "url"), WRITES)
@@ -59,7 +59,7 @@ def test_anonymous_writes_go_to_sign_in_and_write_nothing(app, client, owned, me
     assert counts(app) == before
 
 
-@pytest.mark.parametrize("url", ["/", "/posts/{post}", "/categories/", "/categories/{category}"])
+@pytest.mark.parametrize("url", ["/", "/posts/{slug}", "/categories/", "/categories/{category}"])
 def test_anonymous_readers_see_no_write_links(client, owned, url):
     page = client.get(url.format(**owned))
     assert page.status_code == 200
@@ -69,9 +69,11 @@ def test_anonymous_readers_see_no_write_links(client, owned, url):
 
 def test_authors_see_write_links_for_their_own_posts_only(client, save, author, owned):
     [mine] = save(Post(title="Mine", body="b", author_id=author.id))
-    own_page = client.get(f"/posts/{mine}").text
-    assert ">Edit<" in own_page and ">Delete<" in own_page
-    other_page = client.get(f"/posts/{owned['post']}").text
+    own_page = client.get("/posts/mine").text
+    assert f'href="/posts/{mine}/edit">Edit<' in own_page
+    assert f'href="/posts/{mine}/delete">Delete<' in own_page
+    other_page = client.get(f"/posts/{owned['slug']}").text
+    assert "<h1>Bea&#39;s</h1>" in other_page
     assert ">Edit<" not in other_page and ">Delete<" not in other_page
     assert "New post" in other_page and "Sign out" in other_page
 
@@ -97,8 +99,8 @@ def test_a_new_post_is_its_authors(app, client, author):
     assert response.status_code == 302
     with app.app_context():
         post = db.session.scalar(select(Post))
-        assert post.author_id == author.id
-    assert 'by <span class="author">ada</span>' in client.get(f"/posts/{post.id}").text
+        assert (post.author_id, post.slug) == (author.id, "hello")
+    assert 'by <span class="author">ada</span>' in client.get("/posts/hello").text
 
 
 def test_sign_in_and_out(client, make_user):

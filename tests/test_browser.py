@@ -20,6 +20,7 @@ import pytest
 from blog.models import Category
 from blog.models import Post
 from blog.models import utcnow
+from tests.helpers import post_path
 
 try:
     from playwright.sync_api import expect
@@ -265,7 +266,7 @@ def test_journey(page, make_user, save, artifact):
 
     # Opened three times: one read each, counted by the server.
     first_summary(page).get_by_role("link", name="Packing for Lisbon").click()
-    expect(page).to_have_url(re.compile(r"/posts/\d+$"))
+    expect(page).to_have_url(re.compile(r"/posts/packing-for-lisbon$"))  # its slug
     post_url = page.url
     counts = [reads(page)]
     for _ in range(2):
@@ -296,8 +297,14 @@ def test_journey(page, make_user, save, artifact):
     page.get_by_label("Title").fill("Packing for Lisbon, revised")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Post updated.")
-    assert page.url == post_url
+    assert page.url == post_url  # a new title, the same URL: the slug stays
     expect(page.get_by_role("heading", level=1)).to_have_text("Packing for Lisbon, revised")
+
+    # Its edit and delete pages are at its id; a link to the id leads to the slug's page.
+    edit_url = page.get_by_role("link", name="Edit", exact=True).get_attribute("href")
+    post_id = re.fullmatch(r"/posts/(\d+)/edit", edit_url).group(1)
+    page.goto(f"/posts/{post_id}")
+    assert page.url == post_url
 
     # Another author sees no way to change it, and is refused at the edit URL itself.
     sign_out(page)
@@ -307,7 +314,7 @@ def test_journey(page, make_user, save, artifact):
     expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
     expect(page.get_by_role("link", name="Delete", exact=True)).to_have_count(0)
     for action in ("edit", "delete"):
-        response = page.goto(f"{post_url}/{action}")
+        response = page.goto(f"/posts/{post_id}/{action}")
         assert response.status == 403
         expect(page.get_by_role("heading", level=1)).to_have_text("403 Forbidden")
         expect(page.get_by_text("Only the author of this post can change it.")).to_be_visible()
@@ -355,7 +362,7 @@ def no_sideways_scroll(page: "Page", what: str) -> None:
     )
 
 
-def test_phone_width_needs_no_sideways_scrolling(open_page, make_user, save, artifact):
+def test_phone_width_needs_no_sideways_scrolling(app, open_page, make_user, save, artifact):
     """At 390 px: the list, a post full of long words, the sign-in page and the post form."""
     ada = make_user("ada")
     [post_id] = save(
@@ -370,7 +377,7 @@ def test_phone_width_needs_no_sideways_scrolling(open_page, make_user, save, art
     no_sideways_scroll(page, "the list")
     artifact(page, "phone-list")
 
-    page.goto(f"/posts/{post_id}")
+    page.goto(post_path(app, post_id))
     body = page.locator("article.post .body")
     expect(body.locator("pre code")).to_be_visible()
     expect(body.locator("table")).to_be_visible()

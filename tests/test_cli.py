@@ -1,9 +1,6 @@
-"""`flask deploy`, `flask db backup`, and `flask db downgrade` backing SQLite up first."""
+"""`flask db backup`, and `flask db downgrade` backing SQLite up first."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,8 @@ from tests.databases import dispose
 from tests.databases import make_app
 from tests.history import BELOW_HEAD
 from tests.history import HEAD
+from tests.history import MARKDOWN
+from tests.history import TOKENS
 from tests.history import insert_post
 from tests.history import run_sql
 from tests.history import version
@@ -26,38 +25,9 @@ def instance(app, tmp_path) -> Path:
     return Path(app.instance_path)
 
 
-def test_deploy_migrates_an_empty_database_to_head(empty_app):
-    result = empty_app.test_cli_runner().invoke(args=["deploy"])
-    assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith(f"Database at {HEAD} (head): ready to serve.")
-    assert version(empty_app) == [HEAD]
-
-
-def test_deploy_at_head_changes_nothing(runner, app):
-    assert runner.invoke(args=["deploy"]).exit_code == 0
-    assert version(app) == [HEAD]
-
-
-def test_deploy_fails_in_one_line_when_the_database_is_unreachable(tmp_path):
-    env = {
-        **os.environ,
-        "BLOG_CONFIG": "production",
-        "SECRET_KEY": "k",
-        "DATABASE_URL": "postgresql://blog:s3cret@127.0.0.1:1/blog?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "blog", "deploy"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: deploy failed: OperationalError: ")
-    assert "s3cret" not in result.stderr
-
-
 @pytest.mark.engines("sqlite")
 def test_db_backup_copies_the_database_named_with_its_revision(app, runner, instance):
-    insert_post(app, "kept")
+    insert_post(app, "kept", slug="kept")
     result = runner.invoke(args=["db", "backup"])
     assert result.exit_code == 0, result.output
     [backup] = (instance / "backups").glob(f"*-{HEAD}-*Z.db")
@@ -87,11 +57,11 @@ def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance)
         " VALUES (1, 'kept', :at, :at)",
         at="2026-01-01 00:00:00",
     )
-    result = runner.invoke(args=["db", "downgrade"])
+    result = runner.invoke(args=["db", "downgrade", MARKDOWN])
     assert result.exit_code == 0, result.output
     [backup] = (instance / "backups").glob(f"*-{HEAD}-*.db")
     assert f"Backed up the database to {backup} before going back." in result.output
-    assert version(app) == [BELOW_HEAD]
+    assert version(app) == [MARKDOWN]
     # Restoring is copying the file back: the tokens the downgrade dropped return.
     restored = make_app(f"sqlite:///{backup}")
     assert run_sql(restored, "SELECT token_hash FROM api_tokens") == [("kept",)]
@@ -100,7 +70,7 @@ def test_downgrade_backs_up_first_and_the_backup_restores(app, runner, instance)
 
 @pytest.mark.engines("sqlite")
 def test_downgrade_with_sql_prints_sql_and_backs_nothing_up(runner, instance):
-    result = runner.invoke(args=["db", "downgrade", "--sql", f"{HEAD}:{BELOW_HEAD}"])
+    result = runner.invoke(args=["db", "downgrade", "--sql", f"{TOKENS}:{MARKDOWN}"])
     assert result.exit_code == 0
     assert "DROP TABLE api_tokens" in result.output
     assert not (instance / "backups").exists()

@@ -1,4 +1,4 @@
-"""/healthz and /readyz: alive, and ready only at the migrations' head."""
+"""/healthz and /readyz: alive, and ready once the database has what this release needs."""
 
 import socket
 import time
@@ -13,6 +13,7 @@ from tests.databases import dispose
 from tests.databases import make_app
 from tests.history import HEAD
 from tests.history import INITIAL
+from tests.history import PRE_DEPLOY_HEAD
 from tests.history import run_sql
 
 
@@ -36,7 +37,7 @@ def test_readyz_on_an_empty_database_is_behind_head(empty_app):
     assert response.json == {"database": "behind head", "revision": None, "head": HEAD}
 
 
-def test_readyz_one_revision_behind(app):
+def test_readyz_behind_the_pre_deploy_head(app):
     with app.app_context():
         flask_migrate.downgrade(revision=INITIAL)
     response = app.test_client().get("/readyz")
@@ -44,10 +45,25 @@ def test_readyz_one_revision_behind(app):
     assert response.json == {"database": "behind head", "revision": INITIAL, "head": HEAD}
 
 
-def test_readyz_ahead_of_head_after_a_newer_release_migrated(app):
+def test_readyz_between_deploy_and_deploy_post(app):
+    """The new release serves on its pre-deploy schema while the deploy finishes."""
+    with app.app_context():
+        flask_migrate.downgrade(revision=PRE_DEPLOY_HEAD)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {
+        "database": "post-deploy pending",
+        "revision": PRE_DEPLOY_HEAD,
+        "head": HEAD,
+    }
+
+
+def test_readyz_ahead_of_head_while_a_newer_release_deploys(app):
+    """During the next deploy, this release keeps serving on the newer pre-deploy schema:
+    it stays in the load balancer."""
     run_sql(app, "UPDATE alembic_version SET version_num = 'f00dfeed1234'")
     response = app.test_client().get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json == {"database": "ahead of head", "revision": "f00dfeed1234", "head": HEAD}
 
 
@@ -81,8 +97,8 @@ def test_readyz_gives_up_on_a_server_that_never_answers():
 @pytest.mark.engines("postgresql")
 def test_pages_survive_a_database_restart(app, client, save):
     """Pooled connections the server has closed are replaced, not reused into a 500."""
-    [post_id] = save(Post(title="Still here", body="b"))
-    assert client.get(f"/posts/{post_id}").status_code == 200
+    save(Post(title="Still here", body="b"))
+    assert client.get("/posts/still-here").status_code == 200
     # From outside the app's pool, as a restart would: every other session of the database.
     outside = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
     with outside.connect() as connection:
@@ -91,4 +107,4 @@ def test_pages_survive_a_database_restart(app, client, save):
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).scalar()
     assert terminated >= 1
-    assert [client.get(f"/posts/{post_id}").status_code for _ in range(3)] == [200] * 3
+    assert [client.get("/posts/still-here").status_code for _ in range(3)] == [200] * 3

@@ -6,7 +6,10 @@ import pytest
 from tests.history import AUTHORS
 from tests.history import HEAD
 from tests.history import MARKDOWN
+from tests.history import PRE_DEPLOY_HEAD
 from tests.history import READ_COUNT
+from tests.history import SLUG_INDEX
+from tests.history import TOKENS
 from tests.history import add_revision
 from tests.history import copy_history
 from tests.history import revisions_oldest_first
@@ -34,19 +37,31 @@ def test_status_on_an_empty_database(empty_app):
     assert marks(result.output) == ["[ ]"] * len(revisions_oldest_first())
     assert "Current: (none: no migration has run here)" in result.output
     assert f"Head:    {HEAD}" in result.output
-    assert "Behind head: 5 pending (flask db upgrade)." in result.output
+    assert (
+        "Behind head: 8 pending (flask db upgrade). 1 of them post-deploy: in a deploy,"
+        " `flask deploy` stops before them, and `flask deploy --post` runs them once the new"
+        " release serves everywhere." in result.output
+    )
 
 
 def test_status_behind_head(empty_app):
     upgrade(empty_app, AUTHORS)
     result = flask_db(empty_app, "status")
     assert result.exit_code == 1
-    assert marks(result.output) == ["[x]"] * 3 + ["[ ]"] * 2
+    assert marks(result.output) == ["[x]"] * 3 + ["[ ]"] * 5
     lines = result.output.splitlines()
-    assert any(line.startswith("  [x] 391d89251b4c  initialize Post") for line in lines)
-    assert any(line.startswith(f"  [ ] {HEAD}  add API tokens") for line in lines)
+    assert "  [x] 391d89251b4c  pre-deploy   initialize Post and Category models" in lines
+    assert f"  [ ] {SLUG_INDEX}  pre-deploy   index and fill post slugs" in lines
+    assert f"  [ ] {HEAD}  post-deploy  require post slugs" in lines
     assert f"Current: {AUTHORS}" in result.output
-    assert "Behind head: 2 pending" in result.output
+    assert "Behind head: 5 pending" in result.output
+
+
+def test_status_between_deploy_and_deploy_post(empty_app):
+    upgrade(empty_app, PRE_DEPLOY_HEAD)
+    result = flask_db(empty_app, "status")
+    assert result.exit_code == 1
+    assert "Behind head: 1 pending (flask db upgrade). 1 of them post-deploy" in result.output
 
 
 def test_status_at_head(app):
@@ -95,7 +110,7 @@ def test_sql_of_one_revision_runs_nothing(app):
 
 
 def test_sql_down(app):
-    result = flask_db(app, "sql", HEAD, "--down")
+    result = flask_db(app, "sql", TOKENS, "--down")
     assert result.exit_code == 0
     assert "DROP TABLE api_tokens" in result.output
     assert "api_tokens" in schema(app)
@@ -106,7 +121,7 @@ def test_sql_on_postgresql_speaks_its_dialect_with_the_runs_timeouts(app):
     result = flask_db(app, "sql", AUTHORS)
     assert result.exit_code == 0, result.output
     for expected in (
-        "SET LOCAL lock_timeout = '5s'",
+        "SET lock_timeout = '500ms'",
         "CREATE TABLE users (",
         "id SERIAL NOT NULL",
         "ALTER TABLE posts ADD CONSTRAINT fk_posts_author_id_users",

@@ -24,6 +24,10 @@ from tests.history import HEAD
 from tests.history import INITIAL
 from tests.history import MARKDOWN
 from tests.history import READ_COUNT
+from tests.history import SLUG_COLUMN
+from tests.history import SLUG_INDEX
+from tests.history import SLUG_REQUIRED
+from tests.history import TABLE_STORAGE
 from tests.history import TOKENS
 from tests.history import copy_history
 from tests.history import dialect
@@ -40,6 +44,7 @@ def test_upgrade_from_empty_to_head_creates_the_tables(empty_app):
         flask_migrate.upgrade()
     tables = {"alembic_version", "api_tokens", "categories", "posts", "users"}
     assert set(schema(empty_app)) == tables
+    assert "slug" in [column[0] for column in schema(empty_app)["posts"]["columns"]]
     assert version(empty_app) == [HEAD]
 
 
@@ -143,15 +148,6 @@ def test_authors_and_markdown_migrations_keep_every_post_and_category(empty_app)
     assert "author_id" not in [c[0] for c in schema(empty_app)["posts"]["columns"]]
 
 
-# Where each engine keeps the posts table's rows: a table rewrite or copy would move them.
-TABLE_STORAGE = {
-    "sqlite": "SELECT rootpage FROM sqlite_master WHERE name = 'posts'",
-    "postgresql": "SELECT pg_relation_filenode('posts')",
-    "mysql": "SELECT table_id FROM information_schema.innodb_sys_tables"
-    " WHERE name = CONCAT(DATABASE(), '/posts')",
-}
-
-
 def test_read_count_goes_up_and_down_without_rewriting_the_table(empty_app):
     """No batch-mode copy: PostgreSQL and MariaDB change only their catalogs, and SQLite
     adds the column in its catalog and drops it in place."""
@@ -171,7 +167,7 @@ def test_read_count_goes_up_and_down_without_rewriting_the_table(empty_app):
 def test_new_rows_get_read_count_zero_from_the_server_default(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()
-    insert_post(empty_app, "t")
+    insert_post(empty_app, "t", slug="t")
     assert run_sql(empty_app, "SELECT read_count FROM posts") == [(0,)]
 
 
@@ -206,7 +202,11 @@ def test_revision_files_sort_in_history_order():
     files = sorted(path.name for path in (MIGRATIONS_DIRECTORY / "versions").glob("*.py"))
     assert all(re.match(r"\d{4}_\d\d_\d\d_\d{6}-[0-9a-f]+_\w+\.py$", name) for name in files)
     by_file = [scripts.get_revision(name.split("-")[1].split("_")[0]).revision for name in files]
-    assert by_file == revisions_oldest_first() == [INITIAL, READ_COUNT, AUTHORS, MARKDOWN, TOKENS]
+    assert by_file == revisions_oldest_first()
+    assert by_file == [
+        *(INITIAL, READ_COUNT, AUTHORS, MARKDOWN, TOKENS),
+        *(SLUG_COLUMN, SLUG_INDEX, SLUG_REQUIRED),
+    ]
 
 
 @pytest.mark.parametrize("kind", ["engine", "connection"])
@@ -219,9 +219,11 @@ def test_env_py_migrates_a_connection_or_engine_handed_in(app, empty_database, k
             config.attributes["connection"] = engine
             command.upgrade(config, "head")
         else:
+            # Inside the caller's transaction, a revision cannot step out of it: the
+            # revisions before the first one that does.
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, SLUG_COLUMN)
     tables = set(inspect(engine).get_table_names())
     assert tables == {"alembic_version", "api_tokens", "categories", "posts", "users"}
     engine.dispose()
@@ -270,7 +272,8 @@ def test_flask_db_from_the_shell_migrates_the_test_database_only(empty_database,
     assert "<base> -> 391d89251b4c, initialize Post and Category models" in history
     assert "391d89251b4c -> a97811296e15, add read_count field to Post model" in history
     assert "516cfe85f177 -> 31a20481caf2, add rendered Markdown to posts" in history
-    assert "31a20481caf2 -> b18505927d6b (head), add API tokens" in history
+    assert "31a20481caf2 -> b18505927d6b, add API tokens" in history
+    assert "6c2f9a1d3b57 -> 0f4e7b2c9a68 (head), require post slugs" in history
     downgrade = flask("downgrade")
     assert flask("current").strip() == BELOW_HEAD
     assert not (tmp_path / "dev.db").exists()
@@ -297,7 +300,6 @@ def test_flask_db_migrate_generates_the_read_count_revision(empty_app, history_w
     """The README's workflow: model changed → migrate → review → upgrade → downgrade."""
     directory = str(history_without_read_count)
     assert flask_db(empty_app, "upgrade", "-d", directory).exit_code == 0
-    insert_post(empty_app, "kept")
 
     generated = flask_db(
         empty_app, "migrate", "-d", directory, "-m", "add read_count field to Post model"
@@ -312,8 +314,21 @@ def test_flask_db_migrate_generates_the_read_count_revision(empty_app, history_w
         in source
     )
     assert 'batch_op.drop_column("read_count")' in source
+    # Why generated scripts are reviewed: the slug comes as NOT NULL with no default, which
+    # a table that has posts refuses (the released revisions expand, fill, then contract).
+    assert 'sa.Column("slug", sa.String(length=100), nullable=False)' in source
+    insert_post(empty_app, "kept")
+    first_try = flask_db(empty_app, "upgrade", "-d", directory)
+    if dialect(empty_app) == "mysql":
+        # Worse: MariaDB gives every existing post an empty slug, and says nothing.
+        assert first_try.exit_code == 0
+        assert run_sql(empty_app, "SELECT slug FROM posts") == [("",)]
+    else:
+        assert first_try.exit_code != 0 and "slug" in str(first_try.exception)
+    run_sql(empty_app, "DELETE FROM posts")
 
     assert flask_db(empty_app, "upgrade", "-d", directory).exit_code == 0
+    insert_post(empty_app, "kept", slug="kept")
     assert run_sql(empty_app, "SELECT title, read_count FROM posts") == [("kept", 0)]
     assert flask_db(empty_app, "check", "-d", directory).exit_code == 0
     downgrade = flask_db(empty_app, "downgrade", "-d", directory)

@@ -1,5 +1,6 @@
 """`flask seed`: demo content in batches, appended to what is there, never in production."""
 
+import re
 from datetime import timedelta
 
 import flask_migrate
@@ -14,6 +15,7 @@ from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
 from blog.models import utcnow
+from blog.slugs import base_slug
 from tests.databases import dispose
 
 
@@ -182,3 +184,21 @@ def test_production_is_seeded_with_force(production_app):
     assert result.exit_code == 0, result.output
     assert count(production_app, Post) == 5
     assert count(production_app, Category) == 2
+
+
+def test_seeded_posts_get_slugs_from_their_titles_numbered_past_what_is_there(app, runner, save):
+    """The demo data repeats its titles: each post still gets its own slug, and a second
+    run (the same titles again) numbers its slugs on from the first run's."""
+    save(Post(title="Mine", body="Kept"))
+    for _ in range(2):
+        assert seed(runner, "--posts", "60", "--categories", "0", "--seed", "5").exit_code == 0
+    everything = posts(app)
+    slugs = [post.slug for post in everything]
+    assert len(set(slugs)) == len(slugs) == 121
+    assert slugs[0] == "mine"
+    for post in everything:
+        base = base_slug(post.title)
+        assert post.slug == base or re.fullmatch(rf"{base}-\d+", post.slug), post.slug
+    first_run, second_run = everything[1:61], everything[61:]
+    for first, second in zip(first_run, second_run, strict=True):
+        assert first.title == second.title and first.slug != second.slug

@@ -10,6 +10,8 @@ from typing import Any
 from blog.api.blueprint import bp
 from blog.converters import MAX_ID
 from blog.posts.forms import MAX_BODY_LENGTH
+from blog.slugs import SLUG_LENGTH
+from blog.slugs import SLUG_PATTERN
 
 JSON = "application/json"
 
@@ -35,6 +37,7 @@ def errors(*statuses: int) -> dict[str, Any]:
 
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+SLUG = {"type": "string", "pattern": f"^{SLUG_PATTERN}$", "maxLength": SLUG_LENGTH}
 CURSOR = {"type": "string", "pattern": r"^\d{1,18}-\d{1,10}$", "example": "1767225600000000-42"}
 LOCATION = {"Location": {"description": "The URL of what was made.", "schema": {"type": "string"}}}
 BEARER = [{"bearerAuth": []}]
@@ -86,7 +89,9 @@ SCHEMAS: dict[str, Any] = {
             "read_count",
             "created_at",
             "updated_at",
+            "slug",
             "url",
+            "html_url",
         ],
         "additionalProperties": False,
         "properties": {
@@ -105,7 +110,16 @@ SCHEMAS: dict[str, Any] = {
             "read_count": {"type": "integer", "minimum": 0},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
-            "url": {"type": "string"},
+            "slug": nullable(
+                {
+                    **SLUG,
+                    "description": "The post's name in its URLs, made from its title when it"
+                    " was written and never changed. null only during a deploy, for a post"
+                    " the previous release wrote, until the deploy's post-deploy step.",
+                }
+            ),
+            "url": {"type": "string", "description": "/api/posts/<slug> (<id> without a slug)"},
+            "html_url": {"type": "string", "description": "The post's page: /posts/<slug>."},
         },
     },
     "PostCreate": {
@@ -231,8 +245,16 @@ PATHS: dict[str, Any] = {
             },
         },
     },
-    "/api/posts/{post_id}": {
-        "parameters": [path_id("post_id")],
+    "/api/posts/{post}": {
+        "parameters": [
+            {
+                "name": "post",
+                "in": "path",
+                "required": True,
+                "description": "The post's slug, or its id.",
+                "schema": {"anyOf": [ID, {**SLUG, "pattern": f"^(?![0-9]+$){SLUG_PATTERN}$"}]},
+            }
+        ],
         "get": {
             "summary": "One post (counts a read)",
             "operationId": "getPost",

@@ -1,9 +1,11 @@
-"""/api/posts: list (paginated, ?category=), read (counts a read), create, change, delete."""
+"""/api/posts: list (paginated, ?category=), read (counts a read), create, change, delete.
+One post is at /api/posts/<slug>, and at /api/posts/<id> as well."""
 
 from typing import Any
 
+from flask import abort
 from flask import g
-from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from blog.api.blueprint import bp
@@ -24,6 +26,7 @@ from blog.pagination import page_of_posts
 from blog.posts.forms import MAX_BODY_LENGTH
 from blog.posts.routes import own_post_or_abort
 from blog.posts.routes import read_post
+from blog.posts.saving import commit_new_post
 from blog.rendering import check_rendered_size
 
 NO_SUCH_CATEGORY = "No such category."
@@ -45,10 +48,11 @@ def posts() -> dict[str, Any]:
     return page_json(page_of_posts(category_id))
 
 
-@bp.get("/posts/<id:post_id>")
-def post(post_id: int) -> dict[str, Any]:
-    """One post; like its page, this counts a read."""
-    return post_json(read_post(post_id))
+@bp.get("/posts/<id:key>", endpoint="post")
+@bp.get("/posts/<slug:key>", endpoint="post_by_slug")
+def post(key: int | str) -> dict[str, Any]:
+    """One post, by id or slug; like its page, this counts a read."""
+    return post_json(read_post(key))
 
 
 @bp.post("/posts")
@@ -56,32 +60,44 @@ def post(post_id: int) -> dict[str, Any]:
 def create_post() -> tuple[dict[str, Any], int, dict[str, str]]:
     values = checked(json_object(), RULES, required=("title", "body"))
     post = Post(author_id=g.api_user.id, **values)
-    db.session.add(post)
-    save(post)
-    return post_by_id(post.id), 201, {"Location": url_for("api.post", post_id=post.id)}
+    save(post, new=True)
+    created = post_by_id(post.id)
+    return created, 201, {"Location": created["url"]}
 
 
-@bp.patch("/posts/<id:post_id>")
+@bp.patch("/posts/<id:key>", endpoint="change_post")
+@bp.patch("/posts/<slug:key>", endpoint="change_post_by_slug")
 @token_required
-def change_post(post_id: int) -> dict[str, Any]:
-    """Change some of a post's title, body and category (its author only)."""
-    post = own_post_or_abort(post_id, g.api_user.id)
+def change_post(key: int | str) -> dict[str, Any]:
+    """Change some of a post's title, body and category (its author only); its slug stays."""
+    post = own_post_or_abort(post_id_of(key), g.api_user.id)
     values = checked(json_object(), RULES)
     for name, value in values.items():
         setattr(post, name, value)
-    save(post)
+    save(post, new=False)
     return post_by_id(post.id)
 
 
-@bp.delete("/posts/<id:post_id>")
+@bp.delete("/posts/<id:key>", endpoint="delete_post")
+@bp.delete("/posts/<slug:key>", endpoint="delete_post_by_slug")
 @token_required
-def delete_post(post_id: int) -> tuple[str, int]:
-    db.session.delete(own_post_or_abort(post_id, g.api_user.id))
+def delete_post(key: int | str) -> tuple[str, int]:
+    db.session.delete(own_post_or_abort(post_id_of(key), g.api_user.id))
     db.session.commit()
     return "", 204
 
 
-def save(post: Post) -> None:
+def post_id_of(key: int | str) -> int:
+    """The id of the post with this id or slug; 404 if there is none."""
+    if isinstance(key, int):
+        return key
+    post_id = db.session.scalar(select(Post.id).where(Post.slug == key))
+    if post_id is None:
+        abort(404, description="No such post.")
+    return post_id
+
+
+def save(post: Post, *, new: bool) -> None:
     """Commit, or 422 if the post's category does not exist (or went since the check)."""
     with db.session.no_autoflush:  # the post is not to be written before the check
         category_id = post.category_id
@@ -90,7 +106,10 @@ def save(post: Post) -> None:
         db.session.rollback()
         raise InvalidFields({"category_id": NO_SUCH_CATEGORY})
     try:
-        db.session.commit()
+        if new:
+            commit_new_post(post)
+        else:
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise InvalidFields({"category_id": NO_SUCH_CATEGORY}) from None

@@ -9,12 +9,14 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from blog.extensions import db
+from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
 from blog.models import posts_with_names
 from blog.pagination import CURSORS
 from blog.pagination import Page
 from blog.pagination import filter_arguments
+from blog.posts.routes import post_url
 
 
 def post_json(row: Any) -> dict[str, Any]:
@@ -38,7 +40,14 @@ def post_json(row: Any) -> dict[str, Any]:
         "read_count": row.read_count,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
-        "url": url_for("api.post", post_id=row.id),
+        "slug": row.slug,
+        # By slug; by id until the deploy that brings slugs is complete, as on the pages.
+        "url": (
+            url_for("api.post_by_slug", key=row.slug)
+            if row.slug is not None and release_complete()
+            else url_for("api.post", key=row.id)
+        ),
+        "html_url": post_url(row),
     }
 
 

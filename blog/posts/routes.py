@@ -8,8 +8,10 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import bindparam
+from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
@@ -17,6 +19,7 @@ from werkzeug import Response
 from blog.extensions import db
 from blog.forms import DeleteForm
 from blog.forms import render_form
+from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
 from blog.models import post_names
@@ -27,25 +30,38 @@ from blog.pagination import int_argument
 from blog.pagination import page_of_posts
 from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
+from blog.posts.saving import commit_new_post
 from blog.sqlite import queued_write
 
 bp = Blueprint("posts", __name__, template_folder="templates")
 
-# The busiest pages' queries, built once (building costs more than running them), on the
-# tables' columns: the pages need rows, not objects.
 posts_table = Post.__table__.c
-# One read, counted in the database itself, so concurrent readers never lose one. Naming
-# updated_at keeps its onupdate from firing: a read is not an edit.
-COUNT_READ = (
-    update(Post.__table__)
-    .where(posts_table.id == bindparam("post_id"))
-    .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
-)
-POST_WITH_NAMES = posts_with_names().where(posts_table.id == bindparam("post_id"))
-# Both in one statement, where the database has UPDATE ... RETURNING (SQLite, PostgreSQL;
-# not MariaDB): one round trip and one transaction instead of two.
-COUNT_READ_RETURNING_POST = COUNT_READ.returning(*Post.__table__.c, *post_names())
 NOT_YOUR_POST = "Only the author of this post can change it."
+
+
+class ReadQueries:
+    """The busiest page's queries, for posts found by `column` (id or slug): built once
+    (building costs more than running them), on the table's columns, as the page needs
+    rows, not objects."""
+
+    def __init__(self, column: ColumnElement) -> None:
+        # One read, counted in the database itself, so concurrent readers never lose one.
+        # Naming updated_at keeps its onupdate from firing: a read is not an edit.
+        self.count_read = (
+            update(Post.__table__)
+            .where(column == bindparam("key"))
+            .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
+        )
+        self.post_with_names = posts_with_names().where(column == bindparam("key"))
+        # Both in one statement, where the database has UPDATE ... RETURNING (SQLite,
+        # PostgreSQL; not MariaDB): one round trip and one transaction instead of two.
+        self.count_read_returning_post = self.count_read.returning(
+            *Post.__table__.c, *post_names()
+        )
+
+
+BY_ID = ReadQueries(posts_table.id)
+BY_SLUG = ReadQueries(posts_table.slug)
 
 
 @bp.get("/")
@@ -59,28 +75,61 @@ def index() -> str:
     return render_template("posts/index.html", page=page_of_posts(category_id), category=category)
 
 
-@bp.get("/<id:post_id>")
-def detail(post_id: int) -> str:
+@bp.get("/<slug:slug>")
+def detail(slug: str) -> str:
     """Show a post, counting one read."""
-    post = read_post(post_id)
+    return show(read_post(slug))
+
+
+@bp.get("/<id:post_id>")
+def by_id(post_id: int) -> Response | str:
+    """A post's URL before slugs, in every link already out there: a permanent redirect
+    to its slug's. While the deploy that brings slugs is not complete, the post is shown
+    here instead (the previous release, which may answer the next request, knows no slug
+    URL; and a post it wrote has no slug yet)."""
+    if not release_complete():
+        return show(read_post(post_id))
+    found = db.session.execute(select(Post.slug).where(Post.id == post_id)).first()
+    if found is None:
+        abort(404, description="No such post.")
+    return redirect(url_for("posts.detail", slug=found.slug), 301)
+
+
+def show(post: Row) -> str:
     return render_template("posts/detail.html", post=post, edited=was_edited(post))
 
 
-def read_post(post_id: int) -> Row:
-    """Count one read of a post and return it with its names (a row); 404 if none."""
+@bp.app_template_filter("post_url")
+def post_url(post: Row | Post) -> str:
+    """The post's URL: its slug's, or its id's until the deploy is complete (see by_id)."""
+    if post.slug is None or not release_complete():
+        return url_for("posts.by_id", post_id=post.id)
+    return url_for("posts.detail", slug=post.slug)
+
+
+@bp.app_template_global()
+def slug_urls() -> bool:
+    """For the post list, which builds its links itself: link to slugs yet?"""
+    return release_complete()
+
+
+def read_post(key: int | str) -> Row:
+    """Count one read of a post, found by its id (an int) or its slug (a str), and return
+    it with its names (a row); 404 if none."""
+    queries = BY_SLUG if isinstance(key, str) else BY_ID
     # One connection straight from the engine: a read needs no ORM session, whose work
     # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py).
     with db.engine.connect() as connection:
         if connection.dialect.update_returning:
             with queued_write(connection):
-                result = connection.execute(COUNT_READ_RETURNING_POST, {"post_id": post_id})
+                result = connection.execute(queries.count_read_returning_post, {"key": key})
                 post = result.first()
                 connection.commit()
         else:
             with queued_write(connection):
-                connection.execute(COUNT_READ, {"post_id": post_id})
+                connection.execute(queries.count_read, {"key": key})
                 connection.commit()  # at once: the write lock is held no longer than the UPDATE
-            post = connection.execute(POST_WITH_NAMES, {"post_id": post_id}).first()
+            post = connection.execute(queries.post_with_names, {"key": key}).first()
     if post is None:
         abort(404, description="No such post.")
     return post
@@ -93,8 +142,7 @@ def create() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         post = Post(author_id=current_user.id)
         form.populate_obj(post)
-        db.session.add(post)
-        if save(form):
+        if save(form, post, new=True):
             flash(f"Post “{post.title}” created.", "success")
             return redirect(url_for("posts.index"))
     return render_form("posts/form.html", form, heading="New post")
@@ -107,9 +155,9 @@ def edit(post_id: int) -> Response | tuple[str, int]:
     form = PostForm(obj=post)
     if form.validate_on_submit():
         form.populate_obj(post)
-        if save(form):
+        if save(form, post, new=False):
             flash("Post updated.", "success")
-            return redirect(url_for("posts.detail", post_id=post.id))
+            return redirect(post_url(post))
     return render_form("posts/form.html", form, heading="Edit post", post=post)
 
 
@@ -136,10 +184,14 @@ def own_post_or_abort(post_id: int, user_id: int) -> Post:
     return post
 
 
-def save(form: PostForm) -> bool:
-    """Commit the post; if its category was deleted since validation, say so on the form."""
+def save(form: PostForm, post: Post, *, new: bool) -> bool:
+    """Commit the post (a new one under a free slug); if its category was deleted since
+    validation, say so on the form."""
     try:
-        db.session.commit()
+        if new:
+            commit_new_post(post)
+        else:
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         form.category_id.errors = [*form.category_id.errors, UNKNOWN_CATEGORY]

@@ -1,6 +1,6 @@
 """The blog's pages under gunicorn, in requests/s, against a bare Flask app; wrk sends the load.
 
-    .venv/bin/python benchmarks/http.py [--rounds 3] [--duration 5] [--connections 32]
+    .venv/bin/python benchmarks/pages.py [--rounds 3] [--duration 5] [--connections 32]
                                         [--posts-large 1000000] [--cache DIR]
 
 The load generator is wrk (Debian package `wrk`: `apt-get install -y wrk`); this script
@@ -18,8 +18,8 @@ wrk measures each endpoint for a few seconds, the endpoints side by side in each
 - list p1: the same page rendered every time (PAGE_CACHE_SECONDS=0, as for the rest
   below), at 10k and at 1M posts.
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).
-- detail: `/posts/<id>`, a random id per request, at 10k and at 1M; each also counts a read
-  (an UPDATE and a COMMIT).
+- detail: `/posts/<slug>` (`post-<n>`), a random post per request, at 10k and at 1M; each
+  also counts a read (an UPDATE and a COMMIT).
 - detail @1M, warm: the same, with the database file read into the operating system's page
   cache just before each measurement, as on a server whose memory holds its database. Where
   the machine pages out file pages nobody has read for a while (DAMON does so here, after
@@ -40,10 +40,8 @@ Prints the medians, then the ratios against their targets. Any non-2xx response 
 error is reported, and makes the exit status 1.
 """
 
-# This file is named http.py: run as a script, its directory comes first on sys.path and
-# shadows the standard library's http. So it imports nothing that imports http (no Flask, no
-# urllib.request), and runs the app, the migrations and the servers as subprocesses from the
-# repository root, where benchmarks/ is not on the path.
+# The app, the migrations and the servers run as subprocesses from the repository root, so
+# that what is measured is what production runs.
 import argparse
 import hashlib
 import json
@@ -83,7 +81,7 @@ BODY = (
 # Given to gunicorn with -c, so that a gunicorn.conf.py in the working directory is never
 # read and every server runs with the command line's settings alone.
 GUNICORN_CONFIG = """\
-# Written by benchmarks/http.py.
+# Written by benchmarks/pages.py.
 # gunicorn 25.1+ opens a control socket at one fixed path, which the servers would share.
 control_socket_disable = True
 """
@@ -91,7 +89,7 @@ control_socket_disable = True
 # The Flask-Migrate tutorial's one-file app: what `flask db current` costs an app with
 # nothing of its own (the CLI, SQLite's driver, Alembic's run), for scale.
 TUTORIAL_APP = """\
-# Written by benchmarks/http.py.
+# Written by benchmarks/pages.py.
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -111,9 +109,12 @@ class User(db.Model):
 # are, and as many URL rules as it has, but none of its pages, forms, API or commands. What
 # `flask db current` costs with the libraries, tables and released revisions the blog cannot
 # do without: the rest of the blog's cost is its own code.
-FLOOR_MODULES = ("extensions.py", "models.py", "rendering.py", "rename_guard.py")
+FLOOR_MODULES = (
+    "extensions.py", "models.py", "rendering.py", "rename_guard.py", "slugs.py", "sqlite.py"
+)  # fmt: skip
+FLOOR_PACKAGES = ("migrating",)
 FLOOR_APP = """\
-# Written by benchmarks/http.py.
+# Written by benchmarks/pages.py.
 import os
 
 from flask import Flask
@@ -271,8 +272,9 @@ def build(database: Path, posts: int) -> None:
         connection.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
             f" WHERE i < {posts})"
-            " INSERT INTO posts (id, title, body, created_at, updated_at, category_id)"
-            " SELECT i, 'Post ' || i, ? || i, datetime('2020-01-01', '+' || i || ' minutes'),"
+            " INSERT INTO posts (id, title, slug, body, created_at, updated_at, category_id)"
+            " SELECT i, 'Post ' || i, 'post-' || i, ? || i,"
+            " datetime('2020-01-01', '+' || i || ' minutes'),"
             f" datetime('2020-01-01', '+' || i || ' minutes'), i % {CATEGORIES} + 1 FROM n",
             (BODY,),
         )
@@ -426,7 +428,8 @@ def preflight(servers: dict[str, Server], endpoints: list[Endpoint], large: int)
         if status != 200:
             problems.append(f"{endpoint.name}: {path} answers HTTP {status}")
         elif endpoint.path == DEEP_PAGE and (
-            not re.search(rb"/posts/1(?!\d)", body) or re.search(rb"/posts/%d(?!\d)" % large, body)
+            not re.search(rb"/posts/post-1(?!\d)", body)
+            or re.search(rb"/posts/post-%d(?!\d)" % large, body)
         ):
             problems.append(
                 f"{endpoint.name}: {path} does not show the oldest posts (post 1) alone:"
@@ -476,7 +479,8 @@ def url_rules(venv: Path, database: Path) -> list[tuple[str, str, list[str]]]:
             sys.exit(f"flask routes printed a line this script cannot read: {line!r}")
         endpoint, methods, rule = columns.groups()
         if endpoint != "static":
-            rules.append((endpoint, rule.replace("<id:", "<int:"), methods.split(", ")))
+            rule = rule.replace("<id:", "<int:").replace("<slug:", "<string:")
+            rules.append((endpoint, rule, methods.split(", ")))
     return rules
 
 
@@ -484,11 +488,13 @@ def floor_app(directory: Path, venv: Path, database: Path) -> Path:
     """The blog's floor (FLOOR_APP), beside the blog's own migrations."""
     home = directory / "floor"
     (home / "blog").mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__")
     for name in FLOOR_MODULES:
         shutil.copyfile(ROOT / "blog" / name, home / "blog" / name)
+    for name in FLOOR_PACKAGES:
+        shutil.copytree(ROOT / "blog" / name, home / "blog" / name, ignore=ignore)
     rules = url_rules(venv, database)
     (home / "blog" / "__init__.py").write_text(FLOOR_APP.format(rules=rules))
-    ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "migrations", home / "migrations", ignore=ignore)
     return home
 
@@ -568,10 +574,14 @@ def main() -> None:
         Endpoint(f"list p1 @{small}", blog_small, "/posts/"),
         Endpoint(f"list p1 @{large}", blog_large, "/posts/"),
         Endpoint(f"deep page @{large}", blog_large, DEEP_PAGE),
-        Endpoint(f"detail @{small}", blog_small, "/posts/", random_ids=SMALL),
-        Endpoint(f"detail @{large}", blog_large, "/posts/", random_ids=args.posts_large),
+        Endpoint(f"detail @{small}", blog_small, "/posts/post-", random_ids=SMALL),
+        Endpoint(f"detail @{large}", blog_large, "/posts/post-", random_ids=args.posts_large),
         Endpoint(
-            f"detail @{large}, warm", blog_warm, "/posts/", random_ids=args.posts_large, warm=True
+            f"detail @{large}, warm",
+            blog_warm,
+            "/posts/post-",
+            random_ids=args.posts_large,
+            warm=True,
         ),
     ]
     print(f"blog at {revision()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")

@@ -1,0 +1,60 @@
+"""Small helpers the page and API tests share: where a post is, what a list links to, and a
+database as a deploy leaves it (before its post-deploy step)."""
+
+import http.client
+import re
+from urllib.parse import urlsplit
+
+import flask_migrate
+from flask import Flask
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Post
+from tests.history import PRE_DEPLOY_HEAD
+
+# A post's link in a list: /posts/<slug>, or /posts/<id> for a post without a slug.
+LISTED_POST = re.compile(r'<h2><a href="/posts/([a-z0-9-]+)">(.*?)</a></h2>')
+
+
+def listed_titles(page: str) -> list[str]:
+    """The titles a list page links to, in order."""
+    return [title for _, title in LISTED_POST.findall(page)]
+
+
+def listed_posts(page: str) -> list[tuple[str, str]]:
+    """Each listed post's title and the URL it links to, (title, "/posts/..."), in order."""
+    return [(title, f"/posts/{name}") for name, title in LISTED_POST.findall(page)]
+
+
+def slug_of(app: Flask, post_id: int) -> str | None:
+    with app.app_context():
+        return db.session.scalar(select(Post.slug).where(Post.id == post_id))
+
+
+def post_path(app: Flask, post_id: int) -> str:
+    """The post's page, /posts/<slug>, for a post whose title the test does not fix."""
+    slug = slug_of(app, post_id)
+    assert slug, f"post {post_id} has no slug"
+    return f"/posts/{slug}"
+
+
+def migrate_to_pre_deploy(app: Flask) -> None:
+    """Migrate an empty database to where `flask deploy` stops: posts.slug is there, and
+    may be NULL for posts the previous release writes meanwhile."""
+    with app.app_context():
+        flask_migrate.upgrade(revision=PRE_DEPLOY_HEAD)
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
+    """POST to a live server (the `site` fixture) over a connection of its own, following
+    no redirect; the response, read to its end."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("POST", parts.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response
+    finally:
+        connection.close()
