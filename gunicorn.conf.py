@@ -3,12 +3,11 @@
 Listens on loopback by default, for a reverse proxy on the same host (nginx, Caddy) to
 forward to; BIND=0.0.0.0:8000 listens on every interface.
 
-Set up for deploys that drop no request (README, "Deploying"): the app is not preloaded,
-so each worker imports the code it finds; `kill -USR2 <master>` starts a second master,
-from the working directory it was started in (a `current` symlink that now points at the
-new release), on the same listening socket, and `kill -TERM <old master>` then lets the old
-workers finish what they are doing and stop. A new release that fails to start leaves the
-old one serving.
+Set up for deploys that drop no request (docs/zero-downtime.md): `kill -USR2 <master>`
+starts a second master, from the working directory the first was started in (a `current`
+symlink that now points at the new release), on the same listening socket, and `kill -TERM
+<old master>` then lets the old workers finish what they are doing and stop. A new release
+that fails to start leaves the old one serving.
 """
 
 import multiprocessing
@@ -41,11 +40,13 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 
-# Each worker imports the app itself: a new master (USR2) or a recycled worker loads the code
-# the working directory holds then. (With the app preloaded, HUP would reload nothing.)
-preload_app = False
-# Where the master writes its pid (PIDFILE): during USR2, the old master's moves to
-# <PIDFILE>.oldbin, and the new master writes its own.
+# The master loads the app once, and every worker it forks, recycled ones included, runs that
+# code: a worker started after the deploy's symlink moved runs the release its master runs,
+# not the next one's code beside its own configuration. A new release comes with a new
+# master (USR2), never with HUP, which would reload nothing.
+preload_app = True
+# Where the master writes its pid (PIDFILE). A master started by USR2 writes <PIDFILE>.2,
+# and renames it to <PIDFILE> once the old master is gone.
 pidfile = os.environ.get("PIDFILE") or None
 
 # A worker silent for this long is killed and replaced; a clean shutdown (TERM) waits this
@@ -59,7 +60,16 @@ max_requests_jitter = 1_000
 forwarded_allow_ips = "127.0.0.1"
 
 
+def post_fork(server, worker) -> None:  # noqa: ANN001 (gunicorn's hook)
+    """A worker opens database connections of its own: none made in the master (which
+    makes none) may be shared across the fork."""
+    from blog.extensions import db
+
+    with worker.app.wsgi().app_context():
+        db.engine.dispose(close=False)
+
+
 def post_worker_init(worker) -> None:  # noqa: ANN001 (gunicorn's hook)
-    """Say when a worker has loaded the app and serves: after USR2, once the new master's
-    workers have all said so, the old master can go."""
-    worker.log.info("Worker %s ready to serve", worker.pid)
+    """Say when a worker is ready to serve, and whose: after USR2, once every worker of the
+    new master (the pid in <PIDFILE>.2) has said so, the old master can go."""
+    worker.log.info("Worker %s of master %s ready to serve", worker.pid, worker.ppid)

@@ -4,9 +4,11 @@ that keeps the site up (blog.migrating.phases)."""
 import click
 import flask_migrate
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
 from blog.migrating.phases import PhaseError
@@ -33,8 +35,15 @@ def deploy(post_deploy: bool) -> None:
     new release>` never serves on a database that release cannot use.
     """
     scripts = ScriptDirectory.from_config(migrate.get_config())
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     try:
         current = database_revisions()
+        if unknown := [revision for revision in current if not known(scripts, revision)]:
+            raise click.ClickException(
+                f"deploy failed: the database is at {', '.join(unknown)}, which this release"
+                " does not know: a newer release migrated it (deploy that one, or go back"
+                " with its code first)"
+            )
         if post_deploy:  # the new release serves everywhere: every revision may run now
             targets, waiting = pending(scripts, current), []
         else:
@@ -63,3 +72,10 @@ def deploy(post_deploy: bool) -> None:
         f"Post-deploy {'revision' if len(waiting) == 1 else 'revisions'} waiting: {revisions}."
         " Run `flask deploy --post` once the new release serves everywhere."
     )
+
+
+def known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False

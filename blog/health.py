@@ -43,15 +43,32 @@ def readyz() -> tuple[dict, int]:
             "error": type(error).__name__,
             "head": history.head,
         }, 503
+    state = database_state(current)
     revision = current[0] if len(current) == 1 else None
-    answer = {"revision": revision, "head": history.head}
-    if revision == history.head:
-        return {"database": "ok", **answer}, 200
-    if revision in history.servable:
-        return {"database": "post-deploy pending", **answer}, 200
-    if current and all(rev not in history.revisions for rev in current):
-        return {"database": "ahead of head", **answer}, 200
-    return {"database": "behind head", **answer}, 503
+    answer = {"database": state, "revision": revision, "head": history.head}
+    return answer, 503 if state == BEHIND else 200
+
+
+# Where the database stands, for this release's code.
+AT_HEAD, POST_DEPLOY_PENDING, AHEAD, BEHIND = (
+    "ok",
+    "post-deploy pending",
+    "ahead of head",
+    "behind head",
+)
+
+
+def database_state(current: tuple[str, ...]) -> str:
+    """At head; at or past the pre-deploy head, with post-deploy revisions pending; ahead
+    (a newer release's revisions, which this release does not know); or behind."""
+    history = migration_history()
+    if list(current) == [history.head]:
+        return AT_HEAD
+    if len(current) == 1 and current[0] in history.servable:
+        return POST_DEPLOY_PENDING
+    if current and all(revision not in history.revisions for revision in current):
+        return AHEAD
+    return BEHIND
 
 
 def database_revisions() -> tuple[str, ...]:
@@ -72,23 +89,22 @@ def release_complete() -> bool:
     """
     checked = current_app.extensions.get("blog.release_complete")
     now = time.monotonic()
-    if checked is not None and now - checked[0] < current_app.config["SCHEMA_CHECK_SECONDS"]:
+    # .get: a worker that the previous release's master (no preload) starts after the
+    # deploy's symlink moved imports this code beside that release's config, which has no
+    # such setting; it then reads the database every time, which is right, only slower.
+    trusted_for = current_app.config.get("SCHEMA_CHECK_SECONDS", 0)
+    if checked is not None and now - checked[0] < trusted_for:
         return checked[1]
-    history = migration_history()
     try:
-        current = database_revisions()
+        complete = database_state(database_revisions()) in (AT_HEAD, AHEAD)
     except SQLAlchemyError:
         complete = False  # the page that asked fails on the database anyway
-    else:
-        complete = bool(current) and all(
-            revision == history.head or revision not in history.revisions for revision in current
-        )
     current_app.extensions["blog.release_complete"] = (now, complete)
     return complete
 
 
 class History(NamedTuple):
-    """This release's migrations, as /readyz and `flask deploy` need them."""
+    """This release's migrations, as /readyz and release_complete() need them."""
 
     head: str
     revisions: frozenset[str]

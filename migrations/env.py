@@ -1,5 +1,5 @@
 """Alembic environment for Flask-Migrate: Flask-Migrate's template, with the run itself in
-blog.migrating.run (the run lock, transactions, short lock waits, SQLite's foreign keys).
+blog.migrating (the run lock, transactions, short lock waits, SQLite's foreign keys).
 
 A connection (or an Engine) handed in through ``config.attributes["connection"]`` is used
 instead of the app's engine, so tools such as pytest-alembic can migrate their own

@@ -1,8 +1,10 @@
-"""Small helpers the page and API tests share: where a post is, what a list links to, and a
-database as a deploy leaves it (before its post-deploy step)."""
+"""Small helpers the tests share: where a post is, what a list links to, a database as a
+deploy leaves it (before its post-deploy step), and waiting for another process."""
 
 import http.client
 import re
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import flask_migrate
@@ -58,3 +60,11 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> http.client.HTT
         return response
     finally:
         connection.close()
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:
+    """Poll `condition` until it is true; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
 from blog.extensions import migrate
-from blog.migrating.run import MYSQL_LOCK_NAME
-from blog.migrating.run import POSTGRESQL_LOCK_KEY
+from blog.migrating.locks import MYSQL_LOCK_NAME
+from blog.migrating.locks import POSTGRESQL_LOCK_KEY
 from blog.sqlite import beside_database
 from tests.databases import make_app
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from blog.extensions import db
+from tests.helpers import wait_until
 from tests.history import PRE_DEPLOY_HEAD
 from tests.history import SLUG_COLUMN
 from tests.history import insert_post
@@ -65,13 +66,6 @@ def upgrade_in_a_process(app, batch_size: int, pause: float) -> subprocess.Popen
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_until(condition, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_every_post_gets_its_slug_in_id_order(empty_app, old_posts):

@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import create_engine
 from sqlalchemy import event
 
-import blog.migrating.run
+import blog.migrating.retries
 from blog.extensions import db
 from blog.extensions import migrate
 from tests.databases import make_app
@@ -253,7 +253,7 @@ def holding_posts(app, seconds: float | None = None) -> Iterator[None]:
 
 
 class Retries(logging.Filter):
-    """Counts the run's "lock not granted, retrying" warnings (blog/migrating/run.py). A
+    """Counts the run's "lock not granted, retrying" warnings (blog/migrating/retries.py). A
     filter on the logger, not a handler: env.py's logging setup empties its handlers."""
 
     count = 0
@@ -278,7 +278,7 @@ def test_a_migration_gives_up_on_a_table_that_live_traffic_holds_for_good(
 ):
     """A lock wait is short, retried a few times, then the run fails and says why,
     instead of queueing (and making every later query of the table queue behind it)."""
-    monkeypatch.setattr(blog.migrating.run, "LOCK_RETRY_DELAYS", (0.1, 0.1))
+    monkeypatch.setattr(blog.migrating.retries, "LOCK_RETRY_DELAYS", (0.1, 0.1))
     with app.app_context():
         config = migrate.get_config()
 

@@ -9,13 +9,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
 from blog.models import posts_with_names
 from blog.pagination import CURSORS
 from blog.pagination import Page
 from blog.pagination import filter_arguments
+from blog.posts.routes import post_key
 from blog.posts.routes import post_url
 
 
@@ -29,6 +29,7 @@ def post_json(row: Any) -> dict[str, Any]:
             "url": url_for("api.category", category_id=row.category_id),
         }
     author = {"id": row.author_id, "name": row.author_name} if row.author_id else None
+    key = post_key(row)  # its slug, or its id until a deploy is complete, as on the pages
     return {
         "id": row.id,
         "title": row.title,
@@ -41,12 +42,7 @@ def post_json(row: Any) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
         "slug": row.slug,
-        # By slug; by id until the deploy that brings slugs is complete, as on the pages.
-        "url": (
-            url_for("api.post_by_slug", key=row.slug)
-            if row.slug is not None and release_complete()
-            else url_for("api.post", key=row.id)
-        ),
+        "url": url_for("api.post_by_slug" if isinstance(key, str) else "api.post", key=key),
         "html_url": post_url(row),
     }
 

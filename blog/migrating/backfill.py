@@ -24,6 +24,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from blog.migrating.run import outside_transaction
+from blog.migrating.run import patient_lock_wait
 
 logger = logging.getLogger("alembic.env")
 
@@ -42,9 +43,13 @@ def backfill(
     Outside the run's transaction, each batch one UPDATE committed by itself, of at most
     BACKFILL_BATCH_SIZE rows (1,000), with a pause of BACKFILL_PAUSE_SECONDS between them.
     Killed and run again, it takes up where it stopped: a row that has its value is never
-    read again, and none is skipped (rows written meanwhile have higher ids: they come
-    last). An UPDATE refused by a unique index, because a row written meanwhile took one
-    of the values, is computed again with what the database holds then.
+    read again. Rows written meanwhile come last, with the highest ids; one committed late
+    with a lower id than the walk has reached (ids are handed out before commits) is left
+    for a later pass, such as a post-deploy revision's. An UPDATE refused by a unique index,
+    because a row written meanwhile took one of the values, is computed again with what the
+    database holds then. On PostgreSQL, the table is vacuumed afterwards: the dead rows the
+    batches left are reclaimed, and autovacuum does not start on them in the middle of the
+    next step, whose locks it would hold up.
     """
     context = op.get_context()
     if context.as_sql:
@@ -58,39 +63,38 @@ def backfill(
     target = table.c[column]
     with outside_transaction():
         connection = op.get_bind()
-        if connection.dialect.name == "postgresql":
-            # Fresh statistics: the planner then finds the rows still NULL the cheap way.
-            connection.exec_driver_sql(f"ANALYZE {table.name}")
         remaining = connection.scalar(
             sa.select(sa.func.count()).select_from(table).where(target.is_(None))
         )
+        if not remaining:
+            return
         pending = (
             sa.select(table.c.id, *(table.c[name] for name in using))
             .where(target.is_(None), table.c.id > sa.bindparam("after"))
             .order_by(table.c.id)
             .limit(batch_size)
         )
-        if not remaining:
-            return
-        started, batches, slowest, after = time.monotonic(), 0, 0.0, 0
+        started, filled, batches, slowest, after = time.monotonic(), 0, 0, 0.0, 0
         with click.progressbar(length=remaining, label=label, show_pos=True) as bar:
             while rows := connection.execute(pending, {"after": after}).all():
                 batch_started = time.monotonic()
                 fill(connection, table, target, rows, values)
                 slowest = max(slowest, time.monotonic() - batch_started)
-                batches += 1
-                after = rows[-1].id
+                filled, batches, after = filled + len(rows), batches + 1, rows[-1].id
                 bar.update(len(rows))
                 if pause:
                     time.sleep(pause)
         logger.info(
             "%s: %d rows in %d batches, %.1f s; the longest batch took %.3f s.",
             label,
-            remaining,
+            filled,
             batches,
             time.monotonic() - started,
             slowest,
         )
+        if connection.dialect.name == "postgresql":
+            with patient_lock_wait():
+                op.execute(f"VACUUM (ANALYZE) {table.name}")
 
 
 def fill(

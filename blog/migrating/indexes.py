@@ -17,7 +17,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-from blog.migrating.run import MYSQL
+from blog.migrating.locks import MYSQL
 from blog.migrating.run import outside_transaction
 from blog.migrating.run import patient_lock_wait
 

@@ -9,10 +9,13 @@
   place while reads and writes go on (and the statement fails rather than lock the table,
   where that is impossible).
 - SQLite has no ALTER COLUMN: batch mode would copy the table, holding the write lock
-  throughout (22 s at a million posts here, every write waiting). Instead, in one
-  transaction, after checking that no row is NULL: the column's definition is edited in
-  sqlite_schema, the procedure SQLite documents for such changes ("Making Other Kinds Of
-  Table Schema Changes", https://www.sqlite.org/lang_altertable.html#otheralter). O(1).
+  throughout (22 s at a million posts here, every write waiting). Instead the column's
+  definition is edited in sqlite_schema, by the procedure SQLite documents for changes
+  that leave the stored rows as they are ("Making Other Kinds Of Table Schema Changes",
+  https://www.sqlite.org/lang_altertable.html#otheralter). SQLite lists it for removing
+  NOT NULL; adding one is as sound only when no row breaks it, so the rows are checked
+  first, in the same transaction, whose write lock keeps any new one out until it
+  commits. O(1) but for the check, which reads the column's index where it has one.
 
 Every step can run again: a run that stopped half-way finishes on the next one.
 """
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.types import TypeEngine
 
-from blog.migrating.run import MYSQL
+from blog.migrating.locks import MYSQL
 from blog.migrating.run import outside_transaction
 from blog.migrating.run import patient_lock_wait
 

@@ -99,18 +99,21 @@ def show(post: Row) -> str:
     return render_template("posts/detail.html", post=post, edited=was_edited(post))
 
 
+@bp.app_template_filter("post_key")
+def post_key(post: Row | Post) -> str | int:
+    """What names the post in its URLs: its slug, or its id until the deploy that brings
+    slugs is complete (see by_id)."""
+    if post.slug is None or not release_complete():
+        return post.id
+    return post.slug
+
+
 @bp.app_template_filter("post_url")
 def post_url(post: Row | Post) -> str:
-    """The post's URL: its slug's, or its id's until the deploy is complete (see by_id)."""
-    if post.slug is None or not release_complete():
-        return url_for("posts.by_id", post_id=post.id)
-    return url_for("posts.detail", slug=post.slug)
-
-
-@bp.app_template_global()
-def slug_urls() -> bool:
-    """For the post list, which builds its links itself: link to slugs yet?"""
-    return release_complete()
+    key = post_key(post)
+    if isinstance(key, str):
+        return url_for("posts.detail", slug=key)
+    return url_for("posts.by_id", post_id=key)
 
 
 def read_post(key: int | str) -> Row:

@@ -26,7 +26,7 @@ phase = "pre-deploy"
 # not serve on it. An expand/contract in three revisions instead:
 # 1. this one (pre-deploy): the column, nullable. O(1) on every engine (a catalog change);
 #    on PostgreSQL it needs a moment's ACCESS EXCLUSIVE lock, waited for at most 500 ms
-#    at a time (blog/migrating/run.py).
+#    at a time (blog/migrating/).
 # 2. 6c2f9a1d3b57 (pre-deploy): the unique index built without stopping writes, then every
 #    post's slug filled in batches.
 # 3. 0f4e7b2c9a68 (post-deploy): the posts the previous release wrote meanwhile named,

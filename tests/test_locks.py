@@ -1,5 +1,6 @@
-"""blog/migrating/run.py on its own, outside Alembic: the run lock and the session it leaves.
-(tests/test_migration_safety.py tests the same machinery through whole runs.)"""
+"""blog/migrating/locks.py and retries.py on their own, outside Alembic: the run lock, the
+session it leaves, and lock timeouts told apart. (tests/test_migration_safety.py tests the
+same machinery through whole runs.)"""
 
 import threading
 import time
@@ -8,9 +9,9 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from blog.extensions import db
-from blog.migrating.run import POSTGRESQL_LOCK_TIMEOUT
-from blog.migrating.run import error_code
-from blog.migrating.run import run_lock
+from blog.migrating.locks import run_lock
+from blog.migrating.retries import POSTGRESQL_LOCK_TIMEOUT
+from blog.migrating.retries import error_code
 from tests.history import run_lock_is_free
 
 
