@@ -47,9 +47,9 @@ def backfill(
     with a lower id than the walk has reached (ids are handed out before commits) is left
     for a later pass, such as a post-deploy revision's. An UPDATE refused by a unique index,
     because a row written meanwhile took one of the values, is computed again with what the
-    database holds then. On PostgreSQL, the table is vacuumed afterwards: the dead rows the
-    batches left are reclaimed, and autovacuum does not start on them in the middle of the
-    next step, whose locks it would hold up.
+    database holds then. On PostgreSQL, the table is analyzed first, and vacuumed afterwards:
+    the dead rows the batches left are reclaimed, and autovacuum does not start on them in
+    the middle of the next step, whose locks it would hold up.
     """
     context = op.get_context()
     if context.as_sql:
@@ -63,6 +63,11 @@ def backfill(
     target = table.c[column]
     with outside_transaction():
         connection = op.get_bind()
+        if connection.dialect.name == "postgresql":
+            # Statistics of the column as it is: without them, PostgreSQL guesses that few
+            # rows are NULL, and would sort every NULL row for each batch.
+            with patient_lock_wait():
+                op.execute(f"ANALYZE {table.name}")
         remaining = connection.scalar(
             sa.select(sa.func.count()).select_from(table).where(target.is_(None))
         )
