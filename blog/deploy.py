@@ -4,13 +4,13 @@ that keeps the site up (blog.migrating.phases)."""
 import click
 import flask_migrate
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
+from blog.health import migration_history
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import deploy_plan
 from blog.migrating.phases import pending
@@ -38,7 +38,8 @@ def deploy(post_deploy: bool) -> None:
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     try:
         current = database_revisions()
-        if unknown := [revision for revision in current if not known(scripts, revision)]:
+        known = migration_history().revisions
+        if unknown := [revision for revision in current if revision not in known]:
             raise click.ClickException(
                 f"deploy failed: the database is at {', '.join(unknown)}, which this release"
                 " does not know: a newer release migrated it (deploy that one, or go back"
@@ -72,10 +73,3 @@ def deploy(post_deploy: bool) -> None:
         f"Post-deploy {'revision' if len(waiting) == 1 else 'revisions'} waiting: {revisions}."
         " Run `flask deploy --post` once the new release serves everywhere."
     )
-
-
-def known(scripts: ScriptDirectory, revision: str) -> bool:
-    try:
-        return scripts.get_revision(revision) is not None
-    except CommandError:
-        return False
