@@ -3,6 +3,7 @@ for their writes."""
 
 import fcntl
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ANN001
         # The timeout first: switching to WAL itself waits for other connections' locks.
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        use_wal(dbapi_connection)
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     # At every checkout, not once per connection: a migration switches foreign keys off
@@ -44,6 +45,24 @@ def configure_sqlite(engine: Engine) -> None:
         (enabled,) = dbapi_connection.execute("PRAGMA foreign_keys").fetchone()
         if not enabled:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def use_wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Put the database file in WAL mode, which it keeps (memory databases stay as they are).
+
+    Two processes opening a new database at once (two `flask db upgrade`) may both try to
+    switch it; SQLite then answers one "database is locked" at once, without its busy
+    handler (waiting could deadlock them), so the loser tries again within the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager

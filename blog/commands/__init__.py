@@ -1,0 +1,18 @@
+"""The blog's own `flask` commands: `flask deploy`, `flask seed`, `flask users`, and a
+`flask db` group with Flask-Migrate's commands and ours (blog.commands.db)."""
+
+from flask import Flask
+
+from blog.auth.cli import users
+from blog.commands import db
+from blog.commands import deploy
+from blog.commands import seed
+
+
+def register_commands(app: Flask) -> None:
+    """Add `flask deploy`, `flask seed` and `flask users`, and replace Flask-Migrate's
+    `flask db` group with one that also backs up (same commands, same options)."""
+    app.cli.add_command(deploy.deploy)
+    app.cli.add_command(seed.seed)
+    app.cli.add_command(users)
+    app.cli.add_command(db.db_group, "db")

@@ -1,0 +1,153 @@
+"""Pages of posts, newest first, linked by keyset cursors: no OFFSET and no count(*).
+
+A page is asked for with `?older=<cursor>` (the posts just older than it) or
+`?newer=<cursor>` (the posts just newer); no cursor is the newest page. A cursor names a
+post's place in the order: its created_at in microseconds since the epoch and its id,
+`1767225600000000-42`. The oldest page is `?newer=0-0`, the page right after the beginning.
+Each page costs one indexed query, however deep it is and however many posts there are.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import url_for
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import or_
+
+from blog.extensions import db
+from blog.models import Post
+from blog.models import post_summaries
+from blog.web.converters import MAX_ID
+from blog.web.converters import parse_id
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+CURSOR = re.compile(r"(\d{1,18})-(\d{1,10})")
+BEGINNING = "0-0"
+CURSORS = ("older", "newer")
+FILTERS = ("category",)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the newest-first order of posts."""
+
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, row: Any) -> "Cursor":
+        return cls(row.created_at, row.id)
+
+    def __str__(self) -> str:
+        return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Up to POSTS_PER_PAGE rows, newest first, and the cursors of the pages around it."""
+
+    items: list[Any]
+    older: str | None  # the next page, further back in time
+    newer: str | None  # the previous page
+    oldest: str | None  # the last page, if this is not it
+    newest: bool  # whether a newer page exists (the first page needs no cursor)
+
+
+def page_of_posts(category_id: int | None = None) -> Page:
+    """The page of post summaries (of one category, or all) that `?older=` or `?newer=`
+    asks for; the newest page without either."""
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    older, newer = cursor_argument("older"), cursor_argument("newer")
+    if older and newer:
+        abort(400, description="older, newer: give one of them, not both.")
+    cursor = newer or older
+    direction = "newer" if newer else "older" if older else "newest"
+    parameters = {"category_id": category_id, "limit": per_page + 1}
+    if cursor is not None:
+        parameters.update(created_at=cursor.created_at, id=cursor.id)
+    query = summaries_page(direction, by_category=category_id is not None)
+    rows = db.session.execute(query, parameters).all()
+    if newer is not None:
+        if len(rows) < per_page:  # the top: what the newest page shows, or part of it
+            abort(redirect(url_without_cursor()))
+        items = rows[:per_page][::-1]
+        has_newer, has_older = len(rows) > per_page, str(newer) != BEGINNING
+    else:
+        items = rows[:per_page]
+        has_newer, has_older = older is not None, len(rows) > per_page
+    return Page(
+        items=items,
+        older=str(Cursor.of(items[-1])) if has_older and items else None,
+        newer=str(Cursor.of(items[0])) if has_newer and items else None,
+        oldest=BEGINNING if has_older else None,
+        newest=has_newer,
+    )
+
+
+@cache
+def summaries_page(direction: str, by_category: bool) -> Select:
+    """The query for one kind of page, built once: the list is the busiest page, and
+    building a statement costs more than running it. Values come as parameters."""
+    posts = Post.__table__.c
+    query = post_summaries()
+    if by_category:
+        query = query.where(posts.category_id == bindparam("category_id"))
+    created_at, id = posts.created_at, posts.id
+    when, key = bindparam("created_at"), bindparam("id")
+    if direction == "older":
+        query = query.where(or_(created_at < when, and_(created_at == when, id < key)))
+    if direction == "newer":
+        query = query.where(or_(created_at > when, and_(created_at == when, id > key)))
+        order = (created_at.asc(), id.asc())
+    else:
+        order = (created_at.desc(), id.desc())
+    return query.order_by(*order).limit(bindparam("limit"))
+
+
+def url_without_cursor() -> str:
+    """This page's URL, keeping its filter (the category) but no cursor."""
+    return url_for(request.endpoint, **(request.view_args or {}), **filter_arguments())
+
+
+def filter_arguments() -> dict[str, str]:
+    """The request's `?category=`, the one argument a page's links carry along. (Passing
+    every argument to url_for would let `?endpoint=` or `?_external=` change the link.)"""
+    return {name: request.args[name] for name in FILTERS if name in request.args}
+
+
+def cursor_argument(name: str) -> Cursor | None:
+    """`?name=` as a cursor (missing or empty: None); 400 naming it if malformed."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    match = CURSOR.fullmatch(raw)
+    if match is None or int(match.group(2)) > MAX_ID:
+        abort(400, description=f"{name}: must be a page cursor such as 1767225600000000-42")
+    micros, id = int(match.group(1)), int(match.group(2))
+    try:
+        return Cursor(EPOCH + micros * MICROSECOND, id)
+    except OverflowError:
+        abort(400, description=f"{name}: that cursor is out of range")
+
+
+def int_argument(name: str, default: int | None = None) -> int | None:
+    """`?name=` as a whole number from 1 to MAX_ID (missing or empty: `default`); else 400."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    number = parse_id(raw)
+    if number is None:
+        abort(400, description=f"{name}: must be a whole number from 1 to {MAX_ID}, not {raw!r}")
+    return number
