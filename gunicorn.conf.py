@@ -34,7 +34,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 worker_class = "sync"
 
 # The app itself writes the access log, one line per request on stdout with its request
-# id (blog/logs.py); gunicorn's own would be a second line for each. Errors and gunicorn's
+# id (blog/web/logs.py); gunicorn's own would be a second line for each. Errors and gunicorn's
 # messages go to stderr.
 accesslog = None
 errorlog = "-"

@@ -14,7 +14,7 @@ wrk measures each endpoint for a few seconds, the endpoints side by side in each
 
 - hello: `/` of the bare app, the ceiling.
 - list p1, cache: the post list's first page at 10k posts as production serves it to a
-  visitor without a session: from its one-second cache (blog/page_cache.py).
+  visitor without a session: from its one-second cache (blog/web/page_cache.py).
 - list p1: the same page rendered every time (PAGE_CACHE_SECONDS=0, as for the rest
   below), at 10k and at 1M posts.
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).

@@ -9,20 +9,20 @@ from flask import Flask
 from blog import api
 from blog import auth
 from blog import categories
-from blog import errors
 from blog import health
 from blog import posts
-from blog.cli import register_commands
-from blog.converters import IdConverter
-from blog.converters import SlugConverter
+from blog.commands import register_commands
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
 from blog.extensions import migrate
-from blog.logs import register_logging
-from blog.security import register_security_headers
 from blog.sqlite import configure_sqlite
-from blog.templating import register_template_filters
+from blog.web import errors
+from blog.web.converters import IdConverter
+from blog.web.converters import SlugConverter
+from blog.web.logs import register_logging
+from blog.web.security import register_security_headers
+from blog.web.templating import register_template_filters
 from config import engine_options
 from config import get_config
 

@@ -14,10 +14,10 @@ from alembic import context
 from flask import current_app
 
 from blog.migrating.autogenerate import render_item
+from blog.migrating.rename_guard import as_comment
+from blog.migrating.rename_guard import rename_warnings
 from blog.migrating.run import run_offline
 from blog.migrating.run import run_online
-from blog.rename_guard import as_comment
-from blog.rename_guard import rename_warnings
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

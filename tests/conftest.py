@@ -12,7 +12,6 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -31,6 +30,9 @@ from tests.databases import SQLiteDatabase
 from tests.databases import dispose
 from tests.databases import make_app
 from tests.databases import servers
+from tests.helpers import PASSWORD
+from tests.helpers import Account
+from tests.helpers import sign_in
 
 ENGINES = pytest.StashKey[dict[str, Database]]()
 MISSING = pytest.StashKey[dict[str, str]]()
@@ -155,16 +157,6 @@ def empty_app(empty_database: URL) -> Iterator[Flask]:
     dispose(app)
 
 
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    name: str
-    password: str = PASSWORD
-
-
 @pytest.fixture
 def make_user(app: Flask) -> Callable[[str], Account]:
     """`make_user(name)`: an author in the app's database, made as `flask users create` would."""
@@ -174,14 +166,6 @@ def make_user(app: Flask) -> Callable[[str], Account]:
             return Account(create_user(name, PASSWORD).id, name)
 
     return make_user
-
-
-def sign_in(client: FlaskClient, account: Account) -> None:
-    """Sign `client` in through the sign-in page."""
-    response = client.post(
-        "/auth/sign-in", data={"name": account.name, "password": account.password}
-    )
-    assert response.status_code == 302, response.text
 
 
 @pytest.fixture

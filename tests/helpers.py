@@ -1,19 +1,53 @@
-"""Small helpers the tests share: where a post is, what a list links to, a database as a
-deploy leaves it (before its post-deploy step), and waiting for another process."""
+"""Small helpers the tests share: accounts and signing in, counting rows, `flask db`,
+where a post is, what a list links to, a database as a deploy leaves it (before its
+post-deploy step), and waiting for another process."""
 
 import http.client
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import flask_migrate
+from click.testing import Result
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func
 from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Post
 from tests.history import PRE_DEPLOY_HEAD
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    password: str = PASSWORD
+
+
+def sign_in(client: FlaskClient, account: Account) -> None:
+    """Sign `client` in through the sign-in page."""
+    response = client.post(
+        "/auth/sign-in", data={"name": account.name, "password": account.password}
+    )
+    assert response.status_code == 302, response.text
+
+
+def count(app: Flask, model: type[db.Model]) -> int:
+    """How many rows `model`'s table has."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def flask_db(app: Flask, *args: str) -> Result:
+    """`flask db <args>`, as a developer types it, against `app`'s database."""
+    return app.test_cli_runner().invoke(args=["db", *args])
+
 
 # A post's link in a list: /posts/<slug>, or /posts/<id> for a post without a slug.
 LISTED_POST = re.compile(r'<h2><a href="/posts/([a-z0-9-]+)">(.*?)</a></h2>')

@@ -25,7 +25,7 @@ from blog.models import Category
 from blog.models import Post
 from blog.models import User
 from blog.models import utcnow
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.helpers import http_post
 from tests.helpers import migrate_to_pre_deploy
 from tests.history import insert_post

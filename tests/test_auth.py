@@ -10,8 +10,8 @@ from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
 from blog.models import User
-from tests.conftest import PASSWORD
-from tests.conftest import sign_in
+from tests.helpers import PASSWORD
+from tests.helpers import sign_in
 
 # Every route that writes, as (method, URL); {post} and {category} are filled in.
 WRITES = [

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Post
 from blog.models import User
-from tests.conftest import Account
-from tests.conftest import sign_in
+from tests.helpers import Account
+from tests.helpers import sign_in
 
 
 def users(app) -> list[str]:

@@ -3,12 +3,10 @@
 import re
 
 import pytest
-from sqlalchemy import func
-from sqlalchemy import select
 
-from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
+from tests.helpers import count
 
 # The testing config switches CSRF off for the other tests; here it is on, as everywhere else.
 # Writing needs an author signed in: a forged request rides on a signed-in session.
@@ -30,11 +28,6 @@ def author(client, make_user):
     response = client.post("/auth/sign-in", data={**form, "csrf_token": token})
     assert response.status_code == 302, response.text
     return account
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from blog.errors import DATABASE_UNAVAILABLE
 from blog.extensions import db
 from blog.models import Category
+from blog.web.errors import DATABASE_UNAVAILABLE
 from tests.databases import dispose
 from tests.databases import make_app
 

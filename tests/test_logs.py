@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from blog.logs import ACCESS_LOG
+from blog.web.logs import ACCESS_LOG
 
 # Logging does not depend on the database engine: SQLite is enough.
 pytestmark = pytest.mark.engines("sqlite")

@@ -3,6 +3,7 @@
 import flask_migrate
 import pytest
 
+from tests.helpers import flask_db
 from tests.history import AUTHORS
 from tests.history import HEAD
 from tests.history import MARKDOWN
@@ -16,10 +17,6 @@ from tests.history import revisions_oldest_first
 from tests.history import run_sql
 from tests.history import schema
 from tests.history import version
-
-
-def flask_db(app, *args: str):
-    return app.test_cli_runner().invoke(args=["db", *args])
 
 
 def marks(output: str) -> list[str]:

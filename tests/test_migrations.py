@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
 from blog.extensions import migrate
+from tests.helpers import flask_db
 from tests.history import AUTHORS
 from tests.history import BELOW_HEAD
 from tests.history import HEAD
@@ -230,10 +231,6 @@ def test_env_py_migrates_a_connection_or_engine_handed_in(app, empty_database, k
 
 
 # The `flask db` commands, as a developer types them.
-
-
-def flask_db(app, *args: str):
-    return app.test_cli_runner().invoke(args=["db", *args])
 
 
 def test_flask_db_upgrade_check_downgrade(empty_app):

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from blog.models import Post
-from blog.page_cache import MAX_PAGES
-from tests.conftest import sign_in
+from blog.web.page_cache import MAX_PAGES
+from tests.helpers import sign_in
 
 # The cache keeps rendered pages; which database they came from does not matter.
 pytestmark = [pytest.mark.engines("sqlite"), pytest.mark.options(PAGE_CACHE_SECONDS=2.0)]
@@ -57,4 +57,4 @@ def test_the_cache_stays_small(app, client, save):
     save(Post(title="Only", body="b"))
     for i in range(MAX_PAGES + 10):
         assert client.get(f"/posts/?older={i + 1}-1").status_code == 200
-    assert len(app.extensions["blog.page_cache"]) <= MAX_PAGES
+    assert len(app.extensions["blog.web.page_cache"]) <= MAX_PAGES

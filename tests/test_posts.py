@@ -17,7 +17,7 @@ from blog.extensions import db
 from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
-from blog.pagination import Cursor
+from blog.web.pagination import Cursor
 from tests.helpers import http_post
 from tests.helpers import listed_posts
 from tests.helpers import listed_titles

@@ -15,8 +15,8 @@ from sqlalchemy import String
 from sqlalchemy import Table
 
 from blog.extensions import db
-from blog.rename_guard import as_comment
-from blog.rename_guard import rename_warnings
+from blog.migrating.rename_guard import as_comment
+from blog.migrating.rename_guard import rename_warnings
 from tests.history import copy_history
 
 

@@ -6,17 +6,17 @@ from datetime import timedelta
 import flask_migrate
 import pytest
 from sqlalchemy import event
-from sqlalchemy import func
 from sqlalchemy import select
 
 from blog import create_app
-from blog import seed as seed_module
+from blog.commands import seed as seed_module
 from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
 from blog.models import utcnow
 from blog.slugs import base_slug
 from tests.databases import dispose
+from tests.helpers import count
 
 
 def seed(runner, *args: str):
@@ -31,11 +31,6 @@ def posts(app) -> list[Post]:
 def category_names(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(Category.name).order_by(Category.id)))
-
-
-def count(app, model: type[db.Model]) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_seed_writes_the_posts_and_categories_asked_for(app, runner):

@@ -19,7 +19,7 @@ from blog.categories.saving import save_category
 from blog.extensions import db
 from blog.models import Category
 from blog.models import categories_with_post_counts
-from blog.pagination import page_of_posts
+from blog.web.pagination import page_of_posts
 
 NO_SUCH_CATEGORY = "No such category."
 RULES = {"name": lambda value: text(value, max_length=64)}

@@ -8,10 +8,10 @@ from functools import cache
 from typing import Any
 
 from blog.api.blueprint import bp
-from blog.converters import MAX_ID
 from blog.posts.forms import MAX_BODY_LENGTH
 from blog.slugs import SLUG_LENGTH
 from blog.slugs import SLUG_PATTERN
+from blog.web.converters import MAX_ID
 
 JSON = "application/json"
 

@@ -21,13 +21,13 @@ from blog.api.validation import text
 from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
-from blog.pagination import int_argument
-from blog.pagination import page_of_posts
 from blog.posts.forms import MAX_BODY_LENGTH
 from blog.posts.routes import own_post_or_abort
 from blog.posts.routes import read_post
 from blog.posts.saving import commit_new_post
 from blog.rendering import check_rendered_size
+from blog.web.pagination import int_argument
+from blog.web.pagination import page_of_posts
 
 NO_SUCH_CATEGORY = "No such category."
 RULES = {

@@ -12,11 +12,11 @@ from blog.extensions import db
 from blog.models import Category
 from blog.models import Post
 from blog.models import posts_with_names
-from blog.pagination import CURSORS
-from blog.pagination import Page
-from blog.pagination import filter_arguments
 from blog.posts.routes import post_key
 from blog.posts.routes import post_url
+from blog.web.pagination import CURSORS
+from blog.web.pagination import Page
+from blog.web.pagination import filter_arguments
 
 
 def post_json(row: Any) -> dict[str, Any]:

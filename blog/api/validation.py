@@ -6,8 +6,8 @@ from flask import abort
 from flask import request
 from werkzeug.exceptions import UnprocessableEntity
 
-from blog.converters import MAX_ID
-from blog.forms import CONTROL_CHARACTERS
+from blog.web.converters import MAX_ID
+from blog.web.forms import CONTROL_CHARACTERS
 
 
 class InvalidFields(UnprocessableEntity):

@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from blog.auth.accounts import MAX_PASSWORD_LENGTH
-from blog.forms import PageForm
-from blog.forms import strip
+from blog.web.forms import PageForm
+from blog.web.forms import strip
 
 
 class SignInForm(PageForm):

@@ -19,7 +19,7 @@ from blog.auth.accounts import authenticate
 from blog.auth.accounts import seconds_until
 from blog.auth.forms import SignInForm
 from blog.auth.forms import SignOutForm
-from blog.forms import render_form
+from blog.web.forms import render_form
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 

@@ -5,9 +5,9 @@ from wtforms import SubmitField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from blog.forms import PageForm
-from blog.forms import printable_text
-from blog.forms import strip
+from blog.web.forms import PageForm
+from blog.web.forms import printable_text
+from blog.web.forms import strip
 
 
 class CategoryForm(PageForm):

@@ -12,11 +12,11 @@ from blog.categories.forms import CategoryForm
 from blog.categories.saving import DUPLICATE_NAME
 from blog.categories.saving import save_category
 from blog.extensions import db
-from blog.forms import DeleteForm
-from blog.forms import render_form
 from blog.models import Category
 from blog.models import categories_with_post_counts
-from blog.pagination import page_of_posts
+from blog.web.forms import DeleteForm
+from blog.web.forms import render_form
+from blog.web.pagination import page_of_posts
 
 bp = Blueprint("categories", __name__, template_folder="templates")
 

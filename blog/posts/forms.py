@@ -11,12 +11,12 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from blog.extensions import db
-from blog.forms import PageForm
-from blog.forms import optional_id
-from blog.forms import printable_text
-from blog.forms import strip
 from blog.models import Category
 from blog.rendering import check_rendered_size
+from blog.web.forms import PageForm
+from blog.web.forms import optional_id
+from blog.web.forms import printable_text
+from blog.web.forms import strip
 
 MAX_BODY_LENGTH = 100_000
 UNKNOWN_CATEGORY = "Choose a category from the list."

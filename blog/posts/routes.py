@@ -17,21 +17,21 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from blog.extensions import db
-from blog.forms import DeleteForm
-from blog.forms import render_form
 from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
 from blog.models import post_names
 from blog.models import posts_with_names
 from blog.models import was_edited
-from blog.page_cache import cached_for_visitors
-from blog.pagination import int_argument
-from blog.pagination import page_of_posts
 from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
 from blog.posts.saving import commit_new_post
 from blog.sqlite import queued_write
+from blog.web.forms import DeleteForm
+from blog.web.forms import render_form
+from blog.web.page_cache import cached_for_visitors
+from blog.web.pagination import int_argument
+from blog.web.pagination import page_of_posts
 
 bp = Blueprint("posts", __name__, template_folder="templates")
 

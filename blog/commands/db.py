@@ -1,30 +1,16 @@
-"""The blog's own `flask` commands: `flask deploy`, `flask seed`, `flask users`, and
-`flask db` with `backup`, `status`, `sql`, and a `downgrade` that backs a SQLite database
-up first."""
+"""`flask db`: Flask-Migrate's group, plus `backup`, `status`, `sql`, and a `downgrade`
+that backs a SQLite database up first."""
 
 import copy
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import cli as migrate_cli
 
-from blog.auth.cli import users
-from blog.backups import BackupError
-from blog.backups import backup_sqlite
-from blog.deploy import deploy
-from blog.migration_cli import sql
-from blog.migration_cli import status
-from blog.seed import seed
-
-
-def register_commands(app: Flask) -> None:
-    """Add `flask deploy`, `flask seed` and `flask users`, and replace Flask-Migrate's
-    `flask db` group with one that also backs up (same commands, same options)."""
-    app.cli.add_command(deploy)
-    app.cli.add_command(seed)
-    app.cli.add_command(users)
-    app.cli.add_command(db_group, "db")
+from blog.commands.backups import BackupError
+from blog.commands.backups import backup_sqlite
+from blog.commands.migrations import sql
+from blog.commands.migrations import status
 
 
 @click.command("backup")

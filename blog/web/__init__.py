@@ -1,0 +1,2 @@
+"""Web plumbing the blueprints share: URL converters, forms, pagination, templates, error
+pages, request logs, security headers and the page cache."""
