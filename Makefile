@@ -1,5 +1,7 @@
 # A fresh machine needs two commands: `make run` (the blog on SQLite) and `make test`.
-# Each creates .venv and installs what it needs from pyproject.toml the first time.
+# Each creates .venv and installs what it needs the first time, from a lock file in
+# requirements/ (exact versions, hash-checked); `make lock` writes them from pyproject.toml.
+# `make` alone lists the targets.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,8 +13,13 @@ BIN := $(VENV)/bin
 TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: run test chromium lint lint-migrations format clean bench-http bench-migrations \
-	bench-deploy
+.DEFAULT_GOAL := help
+.PHONY: help run test chromium lint lint-migrations format lock lock-upgrade clean bench-http \
+	bench-migrations bench-deploy
+
+help:  ## list the targets (the default)
+	@echo 'make TARGET, where TARGET is one of:'
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: $(VENV)/.installed-app  ## migrate the development database and serve http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -58,6 +65,44 @@ format: $(VENV)/.installed-lint  ## ruff: fix what can be fixed, then format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The lock files, one per use of .venv, each with every pin's hashes; all three are subsets of
+# requirements/constraints.txt, the joint resolution of every extra (not installed itself), so a
+# package has the same version in each and .venv never flips between two. They are resolved
+# for CPython 3.11 on Linux x86_64 whatever the machine running `make lock`, and each header
+# records the SHA-256 of pyproject.toml's dependency tables (tests/test_lock.py computes it and
+# fails when pyproject.toml changed since). uv only resolves: pip installs, as before.
+UV_VERSION := 0.13.9
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet $(LOCK_TARGET) \
+	--custom-compile-command 'make lock'
+
+# $(call compile,NAME,UV OPTIONS): write requirements/NAME.txt, then put its header on top.
+define compile
+	$(UV_COMPILE) $(2) -o requirements/$(1).txt
+	@{ echo '# $(ABOUT_$(1))'; \
+	  echo '# Resolved for CPython 3.11 on Linux x86_64 (manylinux_2_28), whatever ran make lock.'; \
+	  echo "# pyproject-sha256: $$($(BIN)/python tests/test_lock.py)"; \
+	  cat requirements/$(1).txt; } > requirements/$(1).txt.new
+	@mv requirements/$(1).txt.new requirements/$(1).txt
+endef
+
+ABOUT_constraints := The joint resolution of every extra; not installed: it constrains the others.
+ABOUT_app := For make run: the dependencies and the dev extra.
+ABOUT_test := For make test and the benchmarks: the dependencies and the test extra.
+ABOUT_lint := For make lint: the dependencies and the lint extra.
+HASHED := --generate-hashes -c requirements/constraints.txt
+
+lock: | $(BIN)/python  ## re-pin requirements/*.txt to pyproject.toml, keeping every pin it can
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	@mkdir -p requirements
+	$(call compile,constraints,--all-extras $(UPGRADE))
+	$(call compile,app,--extra dev $(HASHED))
+	$(call compile,test,--extra test $(HASHED))
+	$(call compile,lint,--extra lint $(HASHED))
+
+lock-upgrade:  ## re-pin requirements/*.txt to the newest versions pyproject.toml allows
+	$(MAKE) lock UPGRADE=--upgrade
+
 clean:  ## remove the virtualenv and caches (your instance/ databases stay)
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .coverage *.egg-info
 
@@ -67,14 +112,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
-
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
-
-$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[lint]'
+# A stamp per lock file: a changed lock (or pyproject.toml) installs again. The project itself
+# goes in editable and without dependencies, since the lock already has every one of them.
+$(VENV)/.installed-%: requirements/%.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $<
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
