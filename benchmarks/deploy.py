@@ -17,7 +17,7 @@ SQLite always), each run:
    --posts N`, an author for the API), copied from a template made once (kept in --cache
    for SQLite, as a template database on PostgreSQL).
 2. gunicorn serving the previous release (its own gunicorn.conf.py, production config)
-   from a `current` symlink, as in the README's procedure. 32 clients, each in a loop: a
+   from a `current` symlink, as in docs/zero-downtime.md's procedure. 32 clients, each in a loop: a
    post page (70%, a random post, following a redirect), the list (20%), a post written
    through the API (10%).
 3. Phases: `baseline` (no deploy: the latency to compare with), `pre-deploy` (this

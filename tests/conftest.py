@@ -85,6 +85,24 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for name, reason in config.stash[MISSING].items():
         terminalreporter.write_line(f"{name}: NOT RUN, {reason}")
     report_browser_tests(terminalreporter)
+    report_transcripts_not_run(terminalreporter)
+
+
+def report_transcripts_not_run(terminalreporter) -> None:
+    """List the documents' transcripts marked `not run`, with where and why
+    (tests/test_docs.py records each on its report as "transcript_not_run")."""
+    not_run = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == "transcript_not_run" and getattr(report, "when", "call") == "call"
+    ]
+    if not_run:
+        terminalreporter.section("documents' transcripts")
+        terminalreporter.write_line(f"not run ({len(not_run)} blocks):")
+        for block in not_run:
+            terminalreporter.write_line(f"  {block}")
 
 
 def report_browser_tests(terminalreporter) -> None:

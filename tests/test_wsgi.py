@@ -1,4 +1,5 @@
-"""Deployment as the README shows it: `flask db upgrade`, then a real gunicorn serving wsgi:app."""
+"""Deployment as docs/deploying.md shows it: `flask db upgrade`, then a real gunicorn
+serving wsgi:app."""
 
 import os
 import re

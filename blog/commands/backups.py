@@ -23,7 +23,7 @@ def backup_sqlite() -> Path:
     if url.get_backend_name() != "sqlite":
         raise BackupError(
             f"backups here copy SQLite databases; for {url.get_backend_name()}, use its own"
-            " tool (pg_dump for PostgreSQL, mariadb-dump for MariaDB): see the README"
+            " tool (pg_dump for PostgreSQL, mariadb-dump for MariaDB): see docs/deploying.md"
         )
     source = Path(url.database or "")
     if not url.database or url.database == ":memory:" or not source.is_file():
