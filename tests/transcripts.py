@@ -14,14 +14,20 @@ An HTML comment just before a block speaks to the replay, and the reader never s
 - `<!-- transcript: not run: REASON -->`: the block needs what a test cannot have here (a
   production server); the test output lists it with the reason;
 - `<!-- transcript: $ COMMAND -->`: run COMMAND first, unseen (it must succeed), such as
-  the model edit a walk-through asks the reader to make by hand.
+  the model edit a walk-through asks the reader to make by hand;
+- `<!-- transcript: needs: TOOL ... -->`: the block runs only where these programs are
+  installed (curl, jq), and is listed as not run elsewhere.
+
+Whatever a document starts in the background (a server) is stopped with its shell.
 """
 
+import contextlib
 import difflib
 import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -75,6 +81,10 @@ def read_blocks(path: Path) -> list[Block]:
             body = directive["body"]
             if body.startswith("not run:"):
                 not_run = body.removeprefix("not run:").strip()
+            elif body.startswith("needs:"):
+                missing = [tool for tool in body.split()[1:] if not shutil.which(tool)]
+                if missing:
+                    not_run = f"needs {', '.join(missing)}, not installed here"
             elif body.startswith("$ "):
                 setup.append(body.removeprefix("$ "))
             else:
@@ -159,6 +169,7 @@ class Shell:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: close() stops what it started
         )
         self.marker = f"__transcript_{uuid.uuid4().hex}__"
         self.run("exec 2>&1")
@@ -183,8 +194,8 @@ class Shell:
         return output[: found.start()].decode(errors="replace"), int(found[1])
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream:
