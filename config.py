@@ -8,6 +8,7 @@ the development or the production database.
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -159,7 +160,7 @@ def with_driver(url: str | None) -> str | None:
     return url
 
 
-def engine_options(database_url: str, connect_timeout: int) -> dict:
+def engine_options(database_url: str, connect_timeout: int) -> dict[str, Any]:
     """SQLAlchemy engine options for `database_url`: for a server, check each pooled
     connection before use (the server may have restarted since) and give up connecting
     after `connect_timeout` seconds, instead of holding a worker until gunicorn kills it."""

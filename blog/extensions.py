@@ -1,10 +1,14 @@
 """Flask extensions, created bare here and bound to an app in `create_app`."""
 
+from typing import TYPE_CHECKING
+from typing import ClassVar
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Every constraint and index gets a predictable name, so any migration can drop or alter
@@ -23,6 +27,22 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. A type checker cannot take an attribute such as db.Model for a
+# base class, so it is told what db.Model is: Flask-SQLAlchemy's Model (`query`) on a
+# declarative base with Base's metadata (Flask-SQLAlchemy builds it from Base's bases).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskSQLAlchemyModel
+
+    class Model(FlaskSQLAlchemyModel, Base):
+        __abstract__ = True
+        # Each model maps one Table (SQLAlchemy allows any FromClause, such as a join),
+        # which insert() and update() take.
+        __table__: ClassVar[Table]
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -18,13 +18,13 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz() -> dict:
+def healthz() -> dict[str, str]:
     """Alive: answers without touching the database."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[dict, int]:
+def readyz() -> tuple[dict[str, str | None], int]:
     """Ready: the database answers, and has every revision this release needs.
 
     That is head, or any revision from the pre-deploy head up (while a deploy waits to
@@ -87,7 +87,7 @@ def release_complete() -> bool:
 
     Read from the database at most every SCHEMA_CHECK_SECONDS, in each worker.
     """
-    checked = current_app.extensions.get("blog.release_complete")
+    checked: tuple[float, bool] | None = current_app.extensions.get("blog.release_complete")
     now = time.monotonic()
     # .get: a worker that the previous release's master (no preload) starts after the
     # deploy's symlink moved imports this code beside that release's config, which has no
@@ -106,7 +106,7 @@ def release_complete() -> bool:
 class History(NamedTuple):
     """This release's migrations, as /readyz and release_complete() need them."""
 
-    head: str
+    head: str | None  # None before the first revision
     revisions: frozenset[str]
     # What the code can serve on: head, and down to the pre-deploy head.
     servable: frozenset[str]
@@ -114,7 +114,7 @@ class History(NamedTuple):
 
 def migration_history() -> History:
     """This release's head revision and all its revisions, read from disk once per app."""
-    cached = current_app.extensions.get("blog.migration_history")
+    cached: History | None = current_app.extensions.get("blog.migration_history")
     if cached is None:
         scripts = ScriptDirectory.from_config(migrate.get_config())
         cached = current_app.extensions["blog.migration_history"] = History(

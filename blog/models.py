@@ -25,8 +25,9 @@ from sqlalchemy.orm import relationship
 from sqlalchemy.orm import validates
 from sqlalchemy.sql.elements import Label
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeEngine
 
-from blog.extensions import db
+from blog.extensions import Model
 from blog.rendering import excerpt
 from blog.rendering import render_markdown
 from blog.slugs import SLUG_LENGTH
@@ -48,7 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect):  # noqa: ANN201
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         # MariaDB/MySQL keep whole seconds unless asked for microseconds.
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
@@ -71,7 +72,7 @@ EXCERPT_LENGTH = 300
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
-class User(db.Model):
+class User(Model):
     """An author: signs in with a name and a password, and writes posts."""
 
     __tablename__ = "users"
@@ -104,7 +105,7 @@ class User(db.Model):
         return f"<User {self.id} {self.name!r}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API: only its SHA-256 is stored, never the token."""
 
     __tablename__ = "api_tokens"
@@ -122,7 +123,7 @@ class ApiToken(db.Model):
         return f"<ApiToken {self.id} of user {self.user_id}>"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,7 +137,7 @@ class Category(db.Model):
         return f"<Category {self.id} {self.name!r}>"
 
 
-class Post(db.Model):
+class Post(Model):
     __tablename__ = "posts"
     __table_args__ = (
         # Newest-first listings, and one category's posts newest first.
@@ -168,8 +169,9 @@ class Post(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The post's name in its URL, made from the title when it is written and never changed
     # (blog/slugs.py). NULL only during a deploy, for posts the previous release wrote
-    # after the backfill: `flask deploy --post` names them, then makes it NOT NULL.
-    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    # after the backfill: `flask deploy --post` names them, then makes it NOT NULL. So the
+    # column is NOT NULL, but an object may hold None: a new post is named at its flush.
+    slug: Mapped[str | None] = mapped_column(String(SLUG_LENGTH), nullable=False)
 
     category: Mapped[Category | None] = relationship(back_populates="posts")
     author: Mapped[User | None] = relationship(back_populates="posts")
@@ -196,10 +198,11 @@ def _name_new_posts(session: Session, flush_context: Any, instances: Any) -> Non
 
 def was_edited(post: Any) -> bool:
     """True once the post has changed after its creation (not merely been read)."""
-    return post.updated_at - post.created_at > timedelta(seconds=1)
+    edited: timedelta = post.updated_at - post.created_at
+    return edited > timedelta(seconds=1)
 
 
-def post_summaries() -> Select:
+def post_summaries() -> Select[*tuple[Any, ...]]:
     """What listings show of each post, its category's name joined in: one query a page.
 
     On the tables' columns, not the mapped classes': rows, not objects, are all a listing
@@ -221,7 +224,7 @@ def post_summaries() -> Select:
     ).select_from(posts.outerjoin(categories, posts.c.category_id == categories.c.id))
 
 
-def posts_with_names() -> Select:
+def posts_with_names() -> Select[*tuple[Any, ...]]:
     """Whole posts, with their category's and author's names joined in (rows, not objects)."""
     posts, categories, users = Post.__table__, Category.__table__, User.__table__
     return select(
@@ -229,7 +232,7 @@ def posts_with_names() -> Select:
     ).select_from(posts.outerjoin(categories).outerjoin(users))
 
 
-def post_names() -> list[Label]:
+def post_names() -> list[Label[str | None]]:
     """A post's category and author names, as posts_with_names() labels them, in scalar
     subqueries: for a statement that cannot join, such as an UPDATE's RETURNING."""
     posts, categories, users = Post.__table__, Category.__table__, User.__table__
@@ -245,7 +248,7 @@ def post_names() -> list[Label]:
     ]
 
 
-def categories_with_post_counts() -> Select:
+def categories_with_post_counts() -> Select[*tuple[Any, ...]]:
     """Every category by name, with its number of posts, in one query: (Category, count)."""
     post_counts = (
         select(Post.category_id, func.count().label("posts")).group_by(Post.category_id).subquery()

@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import PoolProxiedConnection
 
 # How long a writer waits for another one before "database is locked".
 BUSY_TIMEOUT_MS = 10_000
@@ -30,7 +32,9 @@ def configure_sqlite(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ANN001
+    def _on_connect(
+        dbapi_connection: sqlite3.Connection, connection_record: ConnectionPoolEntry
+    ) -> None:
         # The timeout first: switching to WAL itself waits for other connections' locks.
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         use_wal(dbapi_connection)
@@ -41,10 +45,22 @@ def configure_sqlite(engine: Engine) -> None:
     # written: setting any such flag makes SQLite throw away every prepared statement of
     # the connection, and compile each query again at its next use.
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ANN001
+    def _on_checkout(
+        dbapi_connection: sqlite3.Connection,
+        connection_record: ConnectionPoolEntry,
+        connection_proxy: PoolProxiedConnection,
+    ) -> None:
         (enabled,) = dbapi_connection.execute("PRAGMA foreign_keys").fetchone()
         if not enabled:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def driver_connection(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy connection to SQLite."""
+    sqlite = connection.connection.driver_connection
+    if not isinstance(sqlite, sqlite3.Connection):  # None once the connection is closed
+        raise TypeError(f"not an open sqlite3 connection: {sqlite!r}")
+    return sqlite
 
 
 def use_wal(dbapi_connection: sqlite3.Connection) -> None:
@@ -86,7 +102,7 @@ def queued_write(connection: Connection) -> Iterator[None]:
     if queue is None:
         yield
         return
-    sqlite = connection.connection.driver_connection
+    sqlite = driver_connection(connection)
     if waited_ms:
         sqlite.execute(f"PRAGMA busy_timeout = {max(BUSY_TIMEOUT_MS - waited_ms, 0)}")
     try:

@@ -7,11 +7,17 @@ database. Logging is configured without disabling the app's existing loggers.
 """
 
 import logging
+from collections.abc import Iterable
 from logging.config import fileConfig
 
 import click
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from flask import current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
 
 from blog.migrating.autogenerate import render_item
 from blog.migrating.rename_guard import as_comment
@@ -29,28 +35,29 @@ if config.config_file_name is not None:
 logger = logging.getLogger("alembic.env")
 
 
-def get_engine():
+def get_engine() -> Engine:
     # Flask-SQLAlchemy 3 (the template's get_engine() fallback is deprecated there).
-    return current_app.extensions["migrate"].db.engine
+    db: SQLAlchemy = current_app.extensions["migrate"].db
+    return db.engine
 
 
-def get_engine_url():
+def get_engine_url() -> str:
     return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
 
 
 # add your model's MetaData object here
 # for 'autogenerate' support
 config.set_main_option("sqlalchemy.url", get_engine_url())
-target_db = current_app.extensions["migrate"].db
+target_db: SQLAlchemy = current_app.extensions["migrate"].db
 
 
-def get_metadata():
+def get_metadata() -> MetaData:
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
 
 
-def run_migrations_offline():
+def run_migrations_offline() -> None:
     """Run migrations in 'offline' mode.
 
     This configures the context with just a URL
@@ -66,7 +73,7 @@ def run_migrations_offline():
     run_offline(context, get_engine().dialect.name, url=url, target_metadata=get_metadata())
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     """Run migrations in 'online' mode.
 
     In this scenario we need to create an Engine
@@ -77,16 +84,22 @@ def run_migrations_online():
     # this callback is used to prevent an auto-migration from being generated
     # when there are no changes to the schema
     # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
-    def process_revision_directives(context, revision, directives):
+    def process_revision_directives(
+        context: MigrationContext,
+        revision: str | Iterable[str | None],
+        directives: list[MigrationScript],
+    ) -> None:
         if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
-            if script.upgrade_ops.is_empty():
+            upgrade_ops = script.upgrade_ops
+            assert upgrade_ops is not None  # autogenerate writes one
+            if upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info("No changes in schema detected.")
                 return
             # A rename looks like a drop and an add: say so, here and in the script
             # (script.py.mako writes the comment); the operations stay as generated.
-            warnings = rename_warnings(script.upgrade_ops)
+            warnings = rename_warnings(upgrade_ops)
             for warning in warnings:
                 click.secho(f"Warning: this looks like a rename: {warning}", fg="yellow", err=True)
             config.attributes["rename_warnings"] = as_comment(warnings)

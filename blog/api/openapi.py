@@ -40,7 +40,7 @@ ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 SLUG = {"type": "string", "pattern": f"^{SLUG_PATTERN}$", "maxLength": SLUG_LENGTH}
 CURSOR = {"type": "string", "pattern": r"^\d{1,18}-\d{1,10}$", "example": "1767225600000000-42"}
 LOCATION = {"Location": {"description": "The URL of what was made.", "schema": {"type": "string"}}}
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 WRITE_ERRORS = (400, 401, 413, 415, 422)
 
 SCHEMAS: dict[str, Any] = {

@@ -86,14 +86,15 @@ def page_json(page: Page) -> dict[str, Any]:
     }
 
 
-def page_url(**cursor: str) -> str:
+def page_url(**cursor: Any) -> str:
     """This collection's URL with its filter, and `cursor` (default: the request's own)."""
     if not cursor:
         cursor = {name: request.args[name] for name in CURSORS if request.args.get(name)}
+    assert request.endpoint is not None  # a collection's view: the request matched a route
     return url_for(request.endpoint, **(request.view_args or {}), **filter_arguments(), **cursor)
 
 
 def category_post_count(category_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Post).where(Post.category_id == category_id)
-    )
+    ).scalar_one()

@@ -12,12 +12,15 @@ import re
 from datetime import datetime
 from datetime import timedelta
 from functools import cache
+from typing import Any
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -147,10 +150,15 @@ def authenticate(name: str, password: str) -> User | None:
     db.session.execute(
         update(User).where(User.id == user.id).values(failed_sign_ins=User.failed_sign_ins + 1)
     )
-    locked = db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.failed_sign_ins >= config["SIGN_IN_MAX_FAILURES"])
-        .values(failed_sign_ins=0, locked_until=until)
+    # Session.execute is typed to give a Result; for an UPDATE without RETURNING, it is
+    # the CursorResult that has rowcount.
+    locked = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.failed_sign_ins >= config["SIGN_IN_MAX_FAILURES"])
+            .values(failed_sign_ins=0, locked_until=until)
+        ),
     ).rowcount
     db.session.commit()
     if locked:

@@ -1,12 +1,15 @@
 """`flask users`: create authors, list them, set their passwords."""
 
 import sys
+from typing import Any
+from typing import cast
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 
 from blog.auth.accounts import AccountError
 from blog.auth.accounts import check_name
@@ -88,11 +91,16 @@ def adopt_posts(name: str) -> None:
     user = find_user(name)
     if user is None:
         raise click.ClickException(f"No user called {name!r}.")
-    adopted = db.session.execute(
-        update(Post)
-        .where(Post.author_id.is_(None))
-        # Naming updated_at keeps its onupdate from firing: a post is not edited by this.
-        .values(author_id=user.id, updated_at=Post.updated_at)
+    # Session.execute is typed to give a Result; for an UPDATE without RETURNING, it is
+    # the CursorResult that has rowcount.
+    adopted = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Post)
+            .where(Post.author_id.is_(None))
+            # Naming updated_at keeps its onupdate from firing: a post is not edited by this.
+            .values(author_id=user.id, updated_at=Post.updated_at)
+        ),
     ).rowcount
     db.session.commit()
     click.echo(f"{user.name} is now the author of {adopted} post{'s' if adopted != 1 else ''}.")

@@ -27,7 +27,7 @@ WRONG_NAME_OR_PASSWORD = "Wrong name or password."
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> Response | tuple[str, int]:
+def sign_in() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Sign in, then go back to the page that asked (`?next=`, if it is on this site)."""
     if current_user.is_authenticated:
         return redirect(next_page())

@@ -34,7 +34,7 @@ migrate_downgrade = migrate_cli.downgrade
 )
 @click.pass_context
 @with_appcontext
-def downgrade(ctx: click.Context, **options: object) -> None:
+def downgrade(ctx: click.Context, /, **options: object) -> None:
     if not options["sql"]:
         try:
             path = backup_sqlite()

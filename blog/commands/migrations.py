@@ -26,7 +26,8 @@ directory_option = click.option(
 
 
 def alembic_config(directory: str | None) -> Config:
-    return migrate.get_config(directory)
+    config: Config = migrate.get_config(directory)  # Flask-Migrate has no type hints
+    return config
 
 
 def current_revisions() -> tuple[str, ...]:

@@ -21,6 +21,7 @@ Every step can run again: a run that stopped half-way finishes on the next one.
 """
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,7 +36,7 @@ class NotNullError(RuntimeError):
     """The column still has NULLs, or its definition is not where it should be."""
 
 
-def set_not_null(table: str, column: str, type_: TypeEngine) -> None:
+def set_not_null(table: str, column: str, type_: TypeEngine[Any]) -> None:
     """Make `table.column` (of type `type_`) NOT NULL, every row having a value."""
     context = op.get_context()
     dialect = context.dialect.name
@@ -78,7 +79,7 @@ def set_not_null(table: str, column: str, type_: TypeEngine) -> None:
         sqlite_edit_column(table, f"{column} {type_.compile(dialect=context.dialect)}", "NOT NULL")
 
 
-def drop_not_null(table: str, column: str, type_: TypeEngine) -> None:
+def drop_not_null(table: str, column: str, type_: TypeEngine[Any]) -> None:
     """Let `table.column` be NULL again (a moment's lock on every engine)."""
     context = op.get_context()
     dialect = context.dialect.name
@@ -111,7 +112,7 @@ def sqlite_edit_column(table: str, definition: str, constraint: str) -> None:
     edited = pattern.sub(f"{definition} {constraint}".rstrip(), sql)
     if edited == sql:
         return
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    version: int = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
         bind.execute(

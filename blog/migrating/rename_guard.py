@@ -8,10 +8,12 @@ only the developer knows whether it was a rename.
 """
 
 import textwrap
+from typing import Any
 
 from alembic.operations import ops
 from sqlalchemy import Column
 from sqlalchemy import Table
+from sqlalchemy.types import TypeEngine
 
 
 def rename_warnings(upgrade_ops: ops.UpgradeOps) -> list[str]:
@@ -55,13 +57,13 @@ def column_warnings(table_ops: ops.ModifyTableOps) -> list[str]:
     return warnings
 
 
-def compatible(old: Column, new: Column) -> bool:
+def compatible(old: Column[Any], new: Column[Any]) -> bool:
     """The same kind of value: a rename would keep every one of them."""
     return old.type._type_affinity is new.type._type_affinity
 
 
 def same_columns(old: Table, new: Table) -> bool:
-    def shape(table: Table) -> set[tuple[str, type]]:
+    def shape(table: Table) -> set[tuple[str, type[TypeEngine[Any]] | None]]:
         return {(column.name, column.type._type_affinity) for column in table.columns}
 
     return old.name != new.name and shape(old) == shape(new)

@@ -4,10 +4,15 @@ import logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import DBAPIError
 
 from blog.migrating.locks import LOCK_TIMEOUT_MS
@@ -83,7 +88,12 @@ def mysql_statements_retried(connection: Connection, writing: bool) -> Iterator[
         return
     lock_wait_timeout = connection.dialect.loaded_dbapi.OperationalError
 
-    def execute(cursor, statement, parameters, context) -> bool | None:  # noqa: ANN001
+    def execute(
+        cursor: DBAPICursor,
+        statement: str,
+        parameters: Sequence[Any] | Mapping[str, Any],
+        context: DefaultExecutionContext,
+    ) -> bool | None:
         if context.root_connection is not connection:
             return None  # another connection of the same engine: SQLAlchemy executes it
         for attempt, delay in enumerate(LOCK_RETRY_DELAYS, start=1):

@@ -21,11 +21,14 @@ lock; a revision that must step out of the transaction cannot run there.
 """
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from typing import Any
+from typing import Protocol
 
 from alembic import op
-from alembic.runtime.environment import EnvironmentContext
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
@@ -45,9 +48,28 @@ from blog.migrating.sqlite_transaction import sqlite_run
 IN_CALLERS_TRANSACTION = "blog.migrating.in_callers_transaction"
 
 
-def run_online(
-    context: EnvironmentContext, connectable: Connection | Engine, **options: Any
-) -> None:
+class Environment(Protocol):
+    """What a run uses of Alembic's environment: the `alembic.context` module that
+    migrations/env.py imports (it stands for the command's EnvironmentContext), or an
+    EnvironmentContext itself."""
+
+    @property
+    def config(self) -> Config: ...
+
+    def configure(self, **options: Any) -> None: ...
+
+    def execute(self, sql: str) -> None: ...
+
+    def begin_transaction(self) -> AbstractContextManager[object, bool | None]: ...
+
+    def run_migrations(self, **kw: Any) -> None: ...
+
+    def get_context(self) -> MigrationContext: ...
+
+    def get_revision_argument(self) -> str | tuple[str, ...] | None: ...
+
+
+def run_online(context: Environment, connectable: Connection | Engine, **options: Any) -> None:
     """Configure `context` on `connectable` (a Connection, or anything with .connect())
     with Alembic's `options`, and run the migrations under the run lock."""
     if isinstance(connectable, Connection):
@@ -57,7 +79,7 @@ def run_online(
             _run(context, connection, options)
 
 
-def run_offline(context: EnvironmentContext, dialect: str, **options: Any) -> None:
+def run_offline(context: Environment, dialect: str, **options: Any) -> None:
     """Write the run as a script that does what an online run does: one transaction (one
     per revision on MariaDB), foreign keys off on SQLite, the run lock and the timeouts
     on PostgreSQL (a script has no retries: it stops at the first lock it cannot get)."""
@@ -74,7 +96,7 @@ def run_offline(context: EnvironmentContext, dialect: str, **options: Any) -> No
             context.execute(statement)
 
 
-def _run(context: EnvironmentContext, connection: Connection, options: dict[str, Any]) -> None:
+def _run(context: Environment, connection: Connection, options: dict[str, Any]) -> None:
     dialect = connection.dialect.name
     # A caller that already opened a transaction keeps it: it commits or rolls back itself.
     owned = not connection.in_transaction()
@@ -111,7 +133,7 @@ def _run(context: EnvironmentContext, connection: Connection, options: dict[str,
                 run_migrations()
 
 
-def names_a_revision(context: EnvironmentContext) -> bool:
+def names_a_revision(context: Environment) -> bool:
     """True for upgrade, downgrade and stamp, which change the database; false for
     current, check and migrate, which only read it and so take no lock."""
     try:

@@ -1,11 +1,16 @@
 """SQLite during a run: foreign keys off, one real transaction, and no broken key left."""
 
+import sqlite3
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Row
+
+from blog.sqlite import driver_connection
 
 
 @contextmanager
@@ -28,7 +33,7 @@ def sqlite_run(connection: Connection, owned: bool, writing: bool) -> Iterator[N
     if connection.dialect.name != "sqlite":
         yield
         return
-    sqlite = connection.connection.driver_connection
+    sqlite = driver_connection(connection)
     foreign_keys = pragma(sqlite, "foreign_keys")
     isolation_level = sqlite.isolation_level
     sqlite.execute("PRAGMA foreign_keys=OFF")
@@ -62,7 +67,7 @@ def sqlite_run(connection: Connection, owned: bool, writing: bool) -> Iterator[N
             sqlite.execute("PRAGMA foreign_keys=ON")
 
 
-def pragma(sqlite: Any, name: str) -> Any:
+def pragma(sqlite: sqlite3.Connection, name: str) -> Any:
     return sqlite.execute(f"PRAGMA {name}").fetchone()[0]
 
 
@@ -78,7 +83,7 @@ def sqlite_foreign_keys_checked(connection: Connection, steps: list[Any]) -> Ite
     if connection.dialect.name != "sqlite":
         yield
         return
-    sqlite = connection.connection.driver_connection
+    sqlite = driver_connection(connection)
     changes, keys = sqlite.total_changes, foreign_key_state(connection)
     yield
     changed_rows = sqlite.total_changes - changes > len(steps)
@@ -88,7 +93,9 @@ def sqlite_foreign_keys_checked(connection: Connection, steps: list[Any]) -> Ite
             raise RuntimeError(f"migration left rows with broken foreign keys: {broken}")
 
 
-def foreign_key_state(connection: Connection) -> tuple[list[Any], list[Any]]:
+def foreign_key_state(
+    connection: Connection,
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], Sequence[Row[*tuple[Any, ...]]]]:
     """Every foreign key, and where each table they point at keeps its rows."""
     keys = connection.exec_driver_sql(
         "SELECT m.name, f.* FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f"

@@ -1,5 +1,7 @@
 """Post pages: list, read, write, edit, delete."""
 
+from typing import Any
+
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -44,7 +46,7 @@ class ReadQueries:
     (building costs more than running them), on the table's columns, as the page needs
     rows, not objects."""
 
-    def __init__(self, column: ColumnElement) -> None:
+    def __init__(self, column: ColumnElement[Any]) -> None:
         # One read, counted in the database itself, so concurrent readers never lose one.
         # Naming updated_at keeps its onupdate from firing: a read is not an edit.
         self.count_read = (
@@ -95,12 +97,12 @@ def by_id(post_id: int) -> Response | str:
     return redirect(url_for("posts.detail", slug=found.slug), 301)
 
 
-def show(post: Row) -> str:
+def show(post: Row[*tuple[Any, ...]]) -> str:
     return render_template("posts/detail.html", post=post, edited=was_edited(post))
 
 
 @bp.app_template_filter("post_key")
-def post_key(post: Row | Post) -> str | int:
+def post_key(post: Row[*tuple[Any, ...]] | Post) -> str | int:
     """What names the post in its URLs: its slug, or its id until the deploy that brings
     slugs is complete (see by_id)."""
     if post.slug is None or not release_complete():
@@ -109,14 +111,14 @@ def post_key(post: Row | Post) -> str | int:
 
 
 @bp.app_template_filter("post_url")
-def post_url(post: Row | Post) -> str:
+def post_url(post: Row[*tuple[Any, ...]] | Post) -> str:
     key = post_key(post)
     if isinstance(key, str):
         return url_for("posts.detail", slug=key)
     return url_for("posts.by_id", post_id=key)
 
 
-def read_post(key: int | str) -> Row:
+def read_post(key: int | str) -> Row[*tuple[Any, ...]]:
     """Count one read of a post, found by its id (an int) or its slug (a str), and return
     it with its names (a row); 404 if none."""
     queries = BY_SLUG if isinstance(key, str) else BY_ID

@@ -1,7 +1,6 @@
 """Error pages: HTML for browsers, JSON for clients that ask for it."""
 
 from flask import Flask
-from flask import Response
 from flask import current_app
 from flask import json
 from flask import render_template
@@ -10,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.wrappers import Response
 
 CSRF_MESSAGE = (
     "This form has expired or did not come from this site. Go back, reload it and try again."

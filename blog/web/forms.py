@@ -19,7 +19,7 @@ class PageForm(FlaskForm):
     where the fields expect text.
     """
 
-    class Meta:
+    class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
             if request.is_json:
                 return request.form  # empty: the fields keep their defaults

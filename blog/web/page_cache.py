@@ -26,7 +26,9 @@ def cached_for_visitors(view: Callable[..., str]) -> Callable[..., str]:
         seconds = current_app.config["PAGE_CACHE_SECONDS"]
         if seconds <= 0 or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
             return view(*args, **kwargs)
-        pages = current_app.extensions.setdefault("blog.web.page_cache", {})
+        pages: dict[str, tuple[float, str]] = current_app.extensions.setdefault(
+            "blog.web.page_cache", {}
+        )
         now = time.monotonic()
         hit = pages.get(request.full_path)
         if hit is not None and hit[0] > now:

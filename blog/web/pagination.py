@@ -8,6 +8,7 @@ Each page costs one indexed query, however deep it is and however many posts the
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -24,6 +25,8 @@ from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import or_
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import BindParameter
 
 from blog.extensions import db
 from blog.models import Post
@@ -58,7 +61,7 @@ class Cursor:
 class Page:
     """Up to POSTS_PER_PAGE rows, newest first, and the cursors of the pages around it."""
 
-    items: list[Any]
+    items: Sequence[Row[*tuple[Any, ...]]]
     older: str | None  # the next page, further back in time
     newer: str | None  # the previous page
     oldest: str | None  # the last page, if this is not it
@@ -97,7 +100,7 @@ def page_of_posts(category_id: int | None = None) -> Page:
 
 
 @cache
-def summaries_page(direction: str, by_category: bool) -> Select:
+def summaries_page(direction: str, by_category: bool) -> Select[*tuple[Any, ...]]:
     """The query for one kind of page, built once: the list is the busiest page, and
     building a statement costs more than running it. Values come as parameters."""
     posts = Post.__table__.c
@@ -105,7 +108,8 @@ def summaries_page(direction: str, by_category: bool) -> Select:
     if by_category:
         query = query.where(posts.category_id == bindparam("category_id"))
     created_at, id = posts.created_at, posts.id
-    when, key = bindparam("created_at"), bindparam("id")
+    when: BindParameter[datetime] = bindparam("created_at")
+    key: BindParameter[int] = bindparam("id")
     if direction == "older":
         query = query.where(or_(created_at < when, and_(created_at == when, id < key)))
     if direction == "newer":
@@ -118,10 +122,11 @@ def summaries_page(direction: str, by_category: bool) -> Select:
 
 def url_without_cursor() -> str:
     """This page's URL, keeping its filter (the category) but no cursor."""
+    assert request.endpoint is not None  # a page's view: the request matched a route
     return url_for(request.endpoint, **(request.view_args or {}), **filter_arguments())
 
 
-def filter_arguments() -> dict[str, str]:
+def filter_arguments() -> dict[str, Any]:
     """The request's `?category=`, the one argument a page's links carry along. (Passing
     every argument to url_for would let `?endpoint=` or `?_external=` change the link.)"""
     return {name: request.args[name] for name in FILTERS if name in request.args}

@@ -6,6 +6,7 @@ timestamps a page, and every page has half a dozen fixed links (`{{ "index"|fixe
 """
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 from flask import current_app
@@ -22,12 +23,12 @@ def register_template_filters(app: Flask) -> None:
 
 
 @pass_context  # else Jinja would run it once, compiling the template: one mount point for all
-def fixed_url(context: Context, endpoint: str, **values: str) -> str:
+def fixed_url(context: Context, endpoint: str, **values: Any) -> str:
     """url_for for a link that is the same on every page (the layout's navigation and
     stylesheet), built once per app and mount point: every page has half a dozen, and
     building one costs more than the rest of the layout."""
     key = (endpoint, request.script_root, *sorted(values.items()))
-    urls = current_app.extensions.setdefault("blog.fixed_urls", {})
+    urls: dict[tuple[Any, ...], str] = current_app.extensions.setdefault("blog.fixed_urls", {})
     if key not in urls:
         urls[key] = url_for(endpoint, **values)
     return urls[key]
