@@ -43,9 +43,10 @@ chromium:  ## install Chromium for the browser tests, if missing and possible
 				&& $(APT_GET) install -y chromium </dev/null >/dev/null 2>&1; }; }; } \
 		|| echo "No chromium, and apt-get cannot install it here: the browser tests will be reported as not run."
 
-lint: $(VENV)/.installed-lint  ## ruff: lint and format check
+lint: $(VENV)/.installed-lint  ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 lint-migrations: $(VENV)/.installed-lint  ## squawk: lint every revision's PostgreSQL SQL
 	BIN=$(BIN) scripts/lint-migrations
@@ -104,7 +105,7 @@ lock-upgrade:  ## re-pin requirements/*.txt to the newest versions pyproject.tom
 	$(MAKE) lock UPGRADE=--upgrade
 
 clean:  ## remove the virtualenv and caches (your instance/ databases stay)
-	rm -rf $(VENV) build .pytest_cache .ruff_cache .coverage *.egg-info
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .coverage *.egg-info
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
