@@ -102,3 +102,9 @@ def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def model_rendering(body: str) -> tuple[str | None, str | None]:
+    """The body_html and excerpt the Post model's body setter makes of `body`."""
+    post = Post(body=body)
+    return post.body_html, post.excerpt

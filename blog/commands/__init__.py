@@ -6,6 +6,7 @@ from flask import Flask
 from blog.auth.cli import users
 from blog.commands import db
 from blog.commands import deploy
+from blog.commands import posts
 from blog.commands import seed
 
 
@@ -14,5 +15,6 @@ def register_commands(app: Flask) -> None:
     `flask db` group with one that also backs up (same commands, same options)."""
     app.cli.add_command(deploy.deploy)
     app.cli.add_command(seed.seed)
+    app.cli.add_command(posts.posts)
     app.cli.add_command(users)
     app.cli.add_command(db.db_group, "db")

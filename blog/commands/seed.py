@@ -2,10 +2,16 @@
 
 Built for volume: titles and paragraphs are made once into pools, each post is a few picks
 from them with one seeded `random.Random`, and posts go in with Core executemany, one
-transaction per batch. A million posts take well under a minute on SQLite.
+transaction per batch. A million posts take about a minute on SQLite, most of it writing
+them (2 GB, their HTML included).
+
+Posts are stored as the Post model would store them (body_html and excerpt rendered from
+the Markdown), without rendering each post: each pooled paragraph is rendered once, and a
+post's HTML is its paragraphs' HTML joined. Their authors are a few demo accounts.
 """
 
 import random
+import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC
@@ -13,6 +19,7 @@ from datetime import datetime
 from datetime import timedelta
 from itertools import count
 from typing import Any
+from typing import NamedTuple
 
 import click
 from flask import current_app
@@ -21,9 +28,20 @@ from sqlalchemy import Connection
 from sqlalchemy import insert
 from sqlalchemy import select
 
+from blog.auth.accounts import AccountError
+from blog.auth.accounts import check_name
+from blog.auth.accounts import check_password
+from blog.auth.accounts import find_user
+from blog.auth.accounts import hash_password
+from blog.auth.cli import password_stdin
+from blog.auth.cli import read_password
 from blog.extensions import db
+from blog.models import EXCERPT_LENGTH
 from blog.models import Category
 from blog.models import Post
+from blog.models import User
+from blog.rendering import excerpt
+from blog.rendering import render_markdown
 from blog.slugs import Slugs
 
 # Rows per transaction: large enough that commits (an fsync each on SQLite) are rare, small
@@ -114,6 +132,12 @@ CODE_SNIPPETS = (
     "flask db upgrade && flask seed --posts 100",
 )
 PARAGRAPH_COUNTS = (1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 5)  # picked uniformly: mostly short
+# The demo accounts that write the posts, created by the first seed and reused after it.
+DEMO_AUTHORS = ("ada", "grace", "alan", "margaret")
+# A generated password: 16 URL-safe characters, 96 random bits.
+PASSWORD_BYTES = 12
+# How a list paragraph starts: two in a row would be one list (Content.body).
+LIST_MARKER = "- "
 
 
 class Count(click.IntRange):
@@ -132,15 +156,24 @@ class Count(click.IntRange):
 )
 @click.option("--seed", "random_seed", type=int, help="Seed for reproducible content.")
 @click.option("--force", is_flag=True, help="Seed even the production database.")
+@password_stdin
 @with_appcontext
-def seed(posts: int, categories: int, random_seed: int | None, force: bool) -> None:
-    """Fill the database with demo posts and categories (appended to what is there)."""
+def seed(
+    posts: int, categories: int, random_seed: int | None, force: bool, password_stdin: bool
+) -> None:
+    """Fill the database with demo posts, categories and authors (appended to what is
+    there). New demo accounts get a random password, printed once, unless one is given on
+    standard input; existing ones keep theirs."""
     config_name = current_app.config["BLOG_CONFIG"]
     if config_name == "production" and not force:
         raise click.ClickException(
             "refusing to seed the production database: pass --force if you mean it"
         )
+    given = given_password(password_stdin)  # checked before anything is written
     started = time.perf_counter()
+    authors = demo_authors(given)
+    for line in authors.describe():
+        click.echo(line)
     rng = random.Random(random_seed)
     # Naive UTC, what UTCDateTime stores: skips a time zone conversion per timestamp.
     end = datetime.now(UTC).replace(tzinfo=None)
@@ -152,7 +185,7 @@ def seed(posts: int, categories: int, random_seed: int | None, force: bool) -> N
         content = Content(rng)
         slugs = Slugs(connection, Post.__table__.c.slug)
         with click.progressbar(length=posts, label="Seeding posts", show_pos=True) as bar:
-            for rows in post_batches(content, rng, posts, category_ids, start):
+            for rows in post_batches(content, rng, posts, category_ids, authors.ids, start):
                 with connection.begin():
                     names = slugs.new_many([row["title"] for row in rows])
                     for row, slug in zip(rows, names, strict=True):
@@ -164,6 +197,62 @@ def seed(posts: int, categories: int, random_seed: int | None, force: bool) -> N
         f"Seeded {posts:,} posts and {created:,} categories into the {config_name} "
         f"database in {elapsed:.1f}s."
     )
+
+
+def given_password(from_stdin: bool) -> str | None:
+    """The password from standard input, checked as accounts check any, or None."""
+    if not from_stdin:
+        return None
+    try:
+        return check_password(read_password(from_stdin=True))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
+class DemoAuthors(NamedTuple):
+    """The demo accounts, in DEMO_AUTHORS order, and which of them this run created."""
+
+    ids: list[int]
+    created: list[str]
+    existing: list[str]
+    password: str | None  # None: given on standard input, not to be printed
+
+    def describe(self) -> list[str]:
+        """What to tell whoever seeds: how to sign in, or that nothing changed."""
+        lines = []
+        if self.created:
+            how = (
+                f"password: {self.password}"
+                if self.password
+                else "the password from standard input"
+            )
+            lines.append(f"Demo accounts {', '.join(self.created)} sign in with {how}.")
+        if self.existing:
+            lines.append(
+                "Existing demo accounts kept, their passwords unchanged:"
+                f" {', '.join(self.existing)} (`flask users set-password NAME` sets one)."
+            )
+        return lines
+
+
+def demo_authors(given: str | None) -> DemoAuthors:
+    """Create the DEMO_AUTHORS that do not exist yet, with the `given` password or a random
+    one; reuse the others as they are."""
+    found = {name: find_user(name) for name in DEMO_AUTHORS}
+    existing = [user.name for user in found.values() if user is not None]
+    created = [name for name, user in found.items() if user is None]
+    password = given or secrets.token_urlsafe(PASSWORD_BYTES)
+    if created:
+        # Hashed once for them all (they share it anyway): a scrypt hash takes 0.1 s.
+        password_hash = hash_password(password)
+        for name in created:
+            found[name] = User(name=check_name(name), password_hash=password_hash)
+            db.session.add(found[name])
+        db.session.flush()
+    ids = [user.id for user in found.values() if user is not None]
+    # Ends the session's transaction: the posts go in on a connection of their own.
+    db.session.commit()
+    return DemoAuthors(ids, created, existing, password=None if given else password)
 
 
 def add_categories(connection: Connection, wanted: int, created_at: datetime) -> int:
@@ -188,6 +277,15 @@ def category_names(taken: set[str]) -> Iterator[str]:
                 yield candidate
 
 
+class Piece(NamedTuple):
+    """A pooled paragraph (or code block), and what rendering it gives."""
+
+    markdown: str
+    html: str
+    text: str
+    is_list: bool
+
+
 class Content:
     """Pools of titles and paragraphs, made once, that posts are picked from."""
 
@@ -202,6 +300,7 @@ class Content:
         # The first paragraph is always prose; later ones may be Markdown lists, headings...
         self.openings = [self.prose() for _ in range(paragraphs // 2)]
         self.paragraphs = [self.paragraph() for _ in range(paragraphs)]
+        self.rendered: dict[str, Piece] = {}
 
     def sentences(self, count: int) -> list[str]:
         """`count` sentences from distinct templates: no sentence twice in a paragraph."""
@@ -220,7 +319,7 @@ class Content:
             return self.prose()
         if kind < 0.75:
             items = self.sentences(self.rng.randint(3, 5))
-            return "\n".join(f"- {item}" for item in items)
+            return "\n".join(f"{LIST_MARKER}{item}" for item in items)
         if kind < 0.85:
             heading = self.rng.choice(self.titles)
             return f"## {heading}\n\n{self.prose()}"
@@ -229,12 +328,43 @@ class Content:
         language = self.rng.choice(LANGUAGES)
         return f"```{language}\n{self.rng.choice(CODE_SNIPPETS)}\n```"
 
+    def piece(self, markdown: str) -> Piece:
+        """A pooled paragraph, rendered the first time a post uses it: a small seed renders
+        only the few it needs."""
+        piece = self.rendered.get(markdown)
+        if piece is None:
+            html, text = render_markdown(markdown)
+            piece = Piece(markdown, html, text, markdown.startswith(LIST_MARKER))
+            self.rendered[markdown] = piece
+        return piece
+
+    def body(self) -> tuple[str, str, str]:
+        """A post's body: its Markdown, its HTML and its excerpt, as Post.body makes them.
+
+        Markdown blocks apart from each other (a blank line between) render alone, so the
+        body's HTML is its pieces' HTML joined, and its text their texts joined. Two lists in
+        a row are the exception (Markdown makes them one loose list), so a list is never
+        followed by another: writers put words between them too.
+        """
+        rand, openings, paragraphs = self.rng.random, self.openings, self.paragraphs
+        markdown, html, text, after_list = self.piece(openings[int(rand() * len(openings))])
+        for _ in range(PARAGRAPH_COUNTS[int(rand() * len(PARAGRAPH_COUNTS))] - 1):
+            added = self.piece(paragraphs[int(rand() * len(paragraphs))])
+            while after_list and added.is_list:
+                added = self.piece(paragraphs[int(rand() * len(paragraphs))])
+            markdown += "\n\n" + added.markdown
+            html += added.html
+            text += " " + added.text
+            after_list = added.is_list
+        return markdown, html, excerpt(text, EXCERPT_LENGTH)
+
 
 def post_batches(
     content: Content,
     rng: random.Random,
     total: int,
     category_ids: list[int],
+    author_ids: list[int],
     start: datetime,
 ) -> Iterator[list[dict[str, Any]]]:
     """`total` posts as rows for insert(), BATCH_SIZE at a time, oldest first.
@@ -244,17 +374,14 @@ def post_batches(
     """
     # Local names: this loop runs a million times.
     rand = rng.random
-    titles, openings, paragraphs = content.titles, content.openings, content.paragraphs
-    counts = PARAGRAPH_COUNTS
+    titles, body = content.titles, content.body
     span = SPAN // timedelta(microseconds=1)
     slot = span // total if total else 0
-    categories = len(category_ids)
+    categories, authors = len(category_ids), len(author_ids)
     for first in range(0, total, BATCH_SIZE):
         rows = []
         for i in range(first, min(first + BATCH_SIZE, total)):
-            body = openings[int(rand() * len(openings))]
-            for _ in range(counts[int(rand() * len(counts))] - 1):
-                body += "\n\n" + paragraphs[int(rand() * len(paragraphs))]
+            markdown, html, summary = body()
             created_at = start + timedelta(microseconds=i * span // total + int(rand() * slot))
             category_id = None
             if categories and rand() >= UNCATEGORIZED_SHARE:
@@ -262,10 +389,13 @@ def post_batches(
             rows.append(
                 {
                     "title": titles[int(rand() * len(titles))],
-                    "body": body,
+                    "body": markdown,
+                    "body_html": html,
+                    "excerpt": summary,
                     "created_at": created_at,
                     "updated_at": created_at,
                     "category_id": category_id,
+                    "author_id": author_ids[int(rand() * authors)] if authors else None,
                     # Most posts are read a little, a few a lot.
                     "read_count": int(rand() ** 4 * MAX_READ_COUNT),
                 }
