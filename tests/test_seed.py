@@ -29,7 +29,7 @@ from tests.helpers import model_rendering
 from tests.helpers import post_path
 
 DEMO_AUTHORS = list(seed_module.DEMO_AUTHORS)
-NEW_ACCOUNTS = re.compile(r"Demo accounts (.+) sign in with password: (\S+)\.")
+NEW_ACCOUNTS = re.compile(r"Demo accounts (.+) sign in with this password:\n(\S+)\n")
 
 
 def seed(runner, *args: str, input: str | None = None):

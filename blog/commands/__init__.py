@@ -1,5 +1,6 @@
-"""The blog's own `flask` commands: `flask deploy`, `flask seed`, `flask users`, and a
-`flask db` group with Flask-Migrate's commands and ours (blog.commands.db)."""
+"""The blog's own `flask` commands: `flask deploy`, `flask seed`, `flask posts render`,
+`flask users`, and a `flask db` group with Flask-Migrate's commands and ours
+(blog.commands.db)."""
 
 from flask import Flask
 
@@ -11,7 +12,8 @@ from blog.commands import seed
 
 
 def register_commands(app: Flask) -> None:
-    """Add `flask deploy`, `flask seed` and `flask users`, and replace Flask-Migrate's
+    """Add `flask deploy`, `flask seed`, `flask posts` and `flask users`, and replace
+    Flask-Migrate's
     `flask db` group with one that also backs up (same commands, same options)."""
     app.cli.add_command(deploy.deploy)
     app.cli.add_command(seed.seed)

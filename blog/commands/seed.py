@@ -221,12 +221,13 @@ class DemoAuthors(NamedTuple):
         """What to tell whoever seeds: how to sign in, or that nothing changed."""
         lines = []
         if self.created:
-            how = (
-                f"password: {self.password}"
-                if self.password
-                else "the password from standard input"
-            )
-            lines.append(f"Demo accounts {', '.join(self.created)} sign in with {how}.")
+            names = ", ".join(self.created)
+            if self.password:  # on a line of its own, so nothing is copied along with it
+                lines += [f"Demo accounts {names} sign in with this password:", self.password]
+            else:
+                lines.append(
+                    f"Demo accounts {names} sign in with the password from standard input."
+                )
         if self.existing:
             lines.append(
                 "Existing demo accounts kept, their passwords unchanged:"
