@@ -13,8 +13,8 @@ from blog.commands import seed
 
 def register_commands(app: Flask) -> None:
     """Add `flask deploy`, `flask seed`, `flask posts` and `flask users`, and replace
-    Flask-Migrate's
-    `flask db` group with one that also backs up (same commands, same options)."""
+    Flask-Migrate's `flask db` group with one that also backs up (same commands, same
+    options)."""
     app.cli.add_command(deploy.deploy)
     app.cli.add_command(seed.seed)
     app.cli.add_command(posts.posts)
