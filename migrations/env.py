@@ -20,6 +20,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from blog.migrating.autogenerate import render_item
+from blog.migrating.ledger import is_not_ledger
 from blog.migrating.rename_guard import as_comment
 from blog.migrating.rename_guard import rename_warnings
 from blog.migrating.run import run_offline
@@ -119,6 +120,8 @@ def run_migrations_online() -> None:
         **conf_args,
         target_metadata=get_metadata(),
         render_item=render_item,
+        # The ledger of applied files is the runs' own, like alembic_version: no model has it.
+        include_name=is_not_ledger,
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from werkzeug.serving import make_server
 
 from blog.auth.accounts import create_user
 from blog.extensions import db
+from blog.extensions import migrate
 from tests.databases import SERVER_VARIABLES
 from tests.databases import Database
 from tests.databases import SQLiteDatabase
@@ -33,6 +35,7 @@ from tests.databases import servers
 from tests.helpers import PASSWORD
 from tests.helpers import Account
 from tests.helpers import sign_in
+from tests.history import copy_history
 
 ENGINES = pytest.StashKey[dict[str, Database]]()
 MISSING = pytest.StashKey[dict[str, str]]()
@@ -173,6 +176,15 @@ def empty_app(empty_database: URL) -> Iterator[Flask]:
     app = make_app(empty_database)
     yield app
     dispose(app)
+
+
+@pytest.fixture
+def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of migrations/ that the app migrates from, for scratch revisions on top or
+    edits to the released ones."""
+    directory = copy_history(tmp_path / "migrations")
+    monkeypatch.setattr(migrate, "directory", str(directory))
+    return directory
 
 
 @pytest.fixture

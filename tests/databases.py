@@ -20,10 +20,12 @@ from flask import Flask
 from sqlalchemy import URL
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
+from sqlalchemy import select
 from sqlalchemy import text
 
 from blog import create_app
 from blog.extensions import db
+from blog.migrating import ledger
 from config import with_driver
 
 # Databases this run creates are named blog_test_<pid>_<n>: another run's are left alone,
@@ -214,6 +216,10 @@ class MariaDBDatabase(ServerDatabase):
             ]
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
             self.statements.append(f"INSERT INTO alembic_version VALUES ('{version.scalar()}')")
+            # The ledger's rows too (hex digests and paths of revision files: nothing to quote).
+            for row in connection.execute(select(ledger.ledger)).all():
+                values = ", ".join(f"'{value}'" for value in row)
+                self.statements.append(f"INSERT INTO {ledger.TABLE_NAME} VALUES ({values})")
         engine.dispose()
 
     def migrated(self) -> URL:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect
@@ -15,11 +16,10 @@ from sqlalchemy import text
 
 from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
-from blog.extensions import migrate
+from blog.migrating import ledger
 from blog.migrating.locks import MYSQL_LOCK_NAME
 from blog.migrating.locks import POSTGRESQL_LOCK_KEY
 from blog.sqlite import beside_database
-from tests.databases import make_app
 
 INITIAL = "391d89251b4c"  # initialize Post and Category models
 READ_COUNT = "a97811296e15"  # add read_count field to Post model
@@ -32,6 +32,8 @@ SLUG_REQUIRED = "0f4e7b2c9a68"  # require post slugs (post-deploy)
 HEAD = SLUG_REQUIRED
 PRE_DEPLOY_HEAD = SLUG_INDEX  # where `flask deploy` stops, before `flask deploy --post`
 BELOW_HEAD = SLUG_INDEX  # where one `flask db downgrade` from head lands
+# The tables of the runs themselves, not of the models: there once made, even at base.
+RUN_TABLES = {"alembic_version", ledger.TABLE_NAME}
 
 
 # Where each engine keeps the posts table's rows: a table rewrite or copy would move them.
@@ -97,8 +99,11 @@ def insert_post(
 
 
 def script_directory(directory: Path = MIGRATIONS_DIRECTORY) -> ScriptDirectory:
-    with make_app("sqlite://").app_context():
-        return ScriptDirectory.from_config(migrate.get_config(directory))
+    # Read without an app: create_app() would point the shared Migrate at migrations/
+    # again, behind the back of a test migrating from a copy (the `history` fixture).
+    config = Config(str(directory / "alembic.ini"))
+    config.set_main_option("script_location", str(directory))
+    return ScriptDirectory.from_config(config)
 
 
 def revisions_oldest_first() -> list[str]:

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from blog.extensions import migrate
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import deploy_plan
 from blog.migrating.phases import servable_revisions
@@ -24,14 +23,6 @@ from tests.history import version
 
 def deploy(app, *args: str):
     return app.test_cli_runner().invoke(args=["deploy", *args])
-
-
-@pytest.fixture
-def history(tmp_path, monkeypatch):
-    """A copy of migrations/ that the app migrates from, for scratch revisions on top."""
-    directory = copy_history(tmp_path / "migrations")
-    monkeypatch.setattr(migrate, "directory", str(directory))
-    return directory
 
 
 def test_deploy_stops_before_the_post_deploy_revisions(empty_app):

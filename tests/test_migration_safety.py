@@ -29,7 +29,6 @@ from tests.history import SLUG_COLUMN
 from tests.history import SLUG_INDEX
 from tests.history import TOKENS
 from tests.history import add_revision
-from tests.history import copy_history
 from tests.history import dialect
 from tests.history import holding_run_lock
 from tests.history import insert_post
@@ -48,12 +47,6 @@ op.add_column("posts", sa.Column("note", sa.String(20)))
 op.execute("UPDATE posts SET title = 'changed'")
 op.execute("SELECT * FROM no_such_table")
 """
-
-
-@pytest.fixture
-def history(tmp_path) -> Path:
-    """A copy of migrations/ that a test adds scratch revisions to."""
-    return copy_history(tmp_path / "migrations")
 
 
 def upgrade(app, directory: Path, revision: str = "heads") -> None:

@@ -11,6 +11,7 @@ from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
 from blog.health import migration_history
+from blog.migrating import ledger
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import deploy_plan
 from blog.migrating.phases import pending
@@ -45,6 +46,9 @@ def deploy(post_deploy: bool) -> None:
                 " does not know: a newer release migrated it (deploy that one, or go back"
                 " with its code first)"
             )
+        with db.engine.connect() as connection:
+            if changed := ledger.changed(connection, scripts, current):
+                raise click.ClickException(f"deploy failed: {changed[0].message()}")
         if post_deploy:  # the new release serves everywhere: every revision may run now
             targets, waiting = pending(scripts, current), []
         else:

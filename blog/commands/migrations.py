@@ -1,4 +1,5 @@
-"""`flask db status` and `flask db sql`: Django's showmigrations and sqlmigrate, for Alembic."""
+"""`flask db status` and `flask db sql`, Django's showmigrations and sqlmigrate for Alembic;
+and `flask db repair`, Flyway's repair: the ledger of applied files told of a reviewed edit."""
 
 import inspect
 import io
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
+from blog.migrating import ledger
 from blog.migrating.phases import POST_DEPLOY
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import phase
@@ -57,18 +59,26 @@ def status(directory: str | None) -> None:
         if revision in known:
             applied.update(s.revision for s in scripts.iterate_revisions(revision, "base"))
 
+    with db.engine.connect() as connection:
+        changed = ledger.changed(connection, scripts, current)
+    edited = {change.revision for change in changed}
+
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     try:
         phases = {script.revision: phase(script) for script in scripts.walk_revisions()}
     except PhaseError as error:
         raise click.ClickException(str(error)) from None
     for script in reversed(list(scripts.walk_revisions())):
-        mark = "[x]" if script.revision in applied else "[ ]"
+        mark = (
+            "[!]" if script.revision in edited else "[x]" if script.revision in applied else "[ ]"
+        )
         click.echo(f"  {mark} {script.revision}  {phases[script.revision]:<11}  {script.doc}")
     click.echo(f"Current: {', '.join(current) or '(none: no migration has run here)'}")
     click.echo(f"Head:    {', '.join(heads)}")
 
-    if len(heads) > 1:
+    if changed:
+        verdict = f"Changed since applied [!]: {changed[0].message()}."
+    elif len(heads) > 1:
         verdict = f"The history has {len(heads)} heads: merge them (flask db merge heads)."
     elif unknown := [revision for revision in current if revision not in known]:
         verdict = (
@@ -89,6 +99,32 @@ def status(directory: str | None) -> None:
             )
     click.echo(verdict)
     sys.exit(1)
+
+
+@click.command("repair")
+@click.argument("revision")
+@directory_option
+@with_appcontext
+def repair(revision: str, directory: str | None) -> None:
+    """Record REVISION's file as it is now, in the ledger of applied revisions.
+
+    Only after review, for an edit that leaves what the revision does as it was (a comment,
+    a docstring): a change to what it does needs a new revision instead.
+    """
+    scripts = ScriptDirectory.from_config(alembic_config(directory))
+    try:
+        script = scripts.get_revision(revision)
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
+    if script is None:
+        raise click.ClickException(f"no revision {revision!r}")
+    with db.engine.begin() as connection:
+        if not ledger.repair(connection, script):
+            raise click.ClickException(
+                f"revision {script.revision} is not applied to this database (or was applied"
+                " before the ledger: run flask db upgrade first): nothing to repair"
+            )
+    click.echo(f"Recorded {ledger.relative_path(script)} as it is now for {script.revision}.")
 
 
 @click.command("sql")

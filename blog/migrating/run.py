@@ -29,9 +29,12 @@ from typing import Protocol
 from alembic import op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationInfo
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
+from blog.migrating import ledger
 from blog.migrating.locks import LOCK_TIMEOUT_MS
 from blog.migrating.locks import MYSQL
 from blog.migrating.locks import STATEMENT_TIMEOUT
@@ -55,6 +58,9 @@ class Environment(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def script(self) -> ScriptDirectory: ...
 
     def configure(self, **options: Any) -> None: ...
 
@@ -102,12 +108,18 @@ def _run(context: Environment, connection: Connection, options: dict[str, Any]) 
     owned = not connection.in_transaction()
     writing = names_a_revision(context)
     context.config.attributes[IN_CALLERS_TRANSACTION] = not owned
-    steps: list[Any] = []
+    steps: list[MigrationInfo] = []
+
+    def applied(*, step: MigrationInfo, **_: object) -> None:
+        steps.append(step)
+        if writing:
+            ledger.note(connection, step)
+
     with run_lock(connection, owned, writing), sqlite_run(connection, owned, writing):
         context.configure(
             **options,
             connection=connection,
-            on_version_apply=lambda **kw: steps.append(kw["step"]),
+            on_version_apply=applied,
             # SQLite can roll back DDL; Alembic assumes it cannot.
             transactional_ddl=dialect not in MYSQL,
             transaction_per_migration=dialect in MYSQL,
@@ -118,6 +130,11 @@ def _run(context: Environment, connection: Connection, options: dict[str, Any]) 
                 if not owned and writing and dialect == "postgresql":
                     for statement in postgresql_transaction_settings():
                         connection.exec_driver_sql(statement)
+                if writing:
+                    heads = context.get_context().get_current_heads()
+                    ledger.prepare(connection, context.script, heads)
+                    if owned and dialect in MYSQL:  # its own transaction, as each revision's
+                        connection.commit()
                 with sqlite_foreign_keys_checked(connection, steps):
                     context.run_migrations()
 
