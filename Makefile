@@ -14,12 +14,13 @@ TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
 
 .DEFAULT_GOAL := help
-.PHONY: help run test chromium lint lint-migrations format lock lock-upgrade clean bench-http \
+.PHONY: help run test chromium lint lint-migrations test-previous-release format lock \
+	lock-upgrade clean bench-http \
 	bench-migrations bench-deploy
 
 help:  ## list the targets (the default)
 	@echo 'make TARGET, where TARGET is one of:'
-	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: $(VENV)/.installed-app  ## migrate the development database and serve http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -48,8 +49,12 @@ lint: $(VENV)/.installed-lint  ## ruff (lint and format check) and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-lint-migrations: $(VENV)/.installed-lint  ## squawk: lint every revision's PostgreSQL SQL
+lint-migrations: $(VENV)/.installed-lint  ## flask db lint, and squawk on each revision's PostgreSQL SQL
+	$(BIN)/flask db lint
 	BIN=$(BIN) scripts/lint-migrations
+
+test-previous-release: $(VENV)/.installed-test  ## the previous release's page and API tests on this schema
+	TEST_POSTGRESQL_URL='$(TEST_POSTGRESQL_URL)' BIN=$(BIN) scripts/previous-release
 
 bench-http: $(VENV)/.installed-app  ## pages under wrk against a bare Flask app (takes minutes)
 	@command -v wrk >/dev/null || apt-get install -y wrk \

@@ -22,6 +22,8 @@ from tests.history import insert_post
 from tests.history import run_sql
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = ["Same title", "Other", "Same title", "Ça va?", "🎉", "Same title", "2024", "!!!"]
 # What an uninterrupted run gives them, in id order.

@@ -20,6 +20,8 @@ from tests.history import schema
 from tests.history import script_directory
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 
 def deploy(app, *args: str):
     return app.test_cli_runner().invoke(args=["deploy", *args])

@@ -13,6 +13,8 @@ from tests.history import insert_post
 from tests.history import run_sql
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 INDEX_VALID = """
 SELECT i.indisvalid FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
 WHERE c.relname = 'uq_posts_slug'

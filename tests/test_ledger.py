@@ -16,6 +16,8 @@ from tests.history import revisions_oldest_first
 from tests.history import run_sql
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 
 def revision_file(history, revision: str):
     (path,) = (history / "versions").glob(f"*-{revision}_*.py")

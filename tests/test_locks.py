@@ -14,6 +14,8 @@ from blog.migrating.retries import POSTGRESQL_LOCK_TIMEOUT
 from blog.migrating.retries import error_code
 from tests.history import run_lock_is_free
 
+pytestmark = pytest.mark.migrations
+
 
 def test_the_run_lock_keeps_a_second_run_out_until_it_is_let_go(app):
     with app.app_context(), db.engine.connect() as connection:

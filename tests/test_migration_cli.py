@@ -18,6 +18,8 @@ from tests.history import run_sql
 from tests.history import schema
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 
 def marks(output: str) -> list[str]:
     return [line.strip()[:3] for line in output.splitlines() if line.startswith("  [")]

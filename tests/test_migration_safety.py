@@ -38,6 +38,8 @@ from tests.history import run_sql
 from tests.history import schema
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # DDL, then a data change, then an error: how far each engine undoes it is the point.

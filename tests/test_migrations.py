@@ -41,6 +41,8 @@ from tests.history import schema
 from tests.history import script_directory
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 
 def test_upgrade_from_empty_to_head_creates_the_tables(empty_app):
     with empty_app.app_context():

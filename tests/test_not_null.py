@@ -20,6 +20,8 @@ from tests.history import run_sql
 from tests.history import schema
 from tests.history import version
 
+pytestmark = pytest.mark.migrations
+
 
 def upgrade(app, revision: str = "heads", directory: str | None = None) -> None:
     with app.app_context():

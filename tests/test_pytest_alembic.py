@@ -26,6 +26,8 @@ from blog import MIGRATIONS_DIRECTORY
 from tests.databases import dispose
 from tests.databases import make_app
 
+pytestmark = pytest.mark.migrations
+
 
 @pytest.fixture
 def alembic_config() -> dict:

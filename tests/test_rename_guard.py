@@ -19,6 +19,8 @@ from blog.migrating.rename_guard import as_comment
 from blog.migrating.rename_guard import rename_warnings
 from tests.history import copy_history
 
+pytestmark = pytest.mark.migrations
+
 
 class ScratchModels:
     """Stands in for the app's `db` in env.py: its engine, but models changed by a test."""

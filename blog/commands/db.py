@@ -1,5 +1,5 @@
-"""`flask db`: Flask-Migrate's group, plus `backup`, `repair`, `status`, `sql`, and a
-`downgrade` that backs a SQLite database up first."""
+"""`flask db`: Flask-Migrate's group, plus `backup`, `lint`, `repair`, `status`, `sql`, and
+a `downgrade` that backs a SQLite database up first."""
 
 import copy
 
@@ -9,6 +9,7 @@ from flask_migrate import cli as migrate_cli
 
 from blog.commands.backups import BackupError
 from blog.commands.backups import backup_sqlite
+from blog.commands.migrations import lint
 from blog.commands.migrations import repair
 from blog.commands.migrations import sql
 from blog.commands.migrations import status
@@ -50,6 +51,7 @@ db_group.commands = {
     **migrate_cli.db.commands,
     "backup": backup,
     "downgrade": downgrade,
+    "lint": lint,
     "repair": repair,
     "status": status,
     "sql": sql,

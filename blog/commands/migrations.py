@@ -1,9 +1,11 @@
 """`flask db status` and `flask db sql`, Django's showmigrations and sqlmigrate for Alembic;
-and `flask db repair`, Flyway's repair: the ledger of applied files told of a reviewed edit."""
+`flask db repair`, Flyway's repair: the ledger of applied files told of a reviewed edit; and
+`flask db lint`: the unsafe operations of pre-deploy revisions (blog.migrating.lint)."""
 
 import inspect
 import io
 import sys
+from pathlib import Path
 
 import click
 from alembic import command
@@ -18,6 +20,7 @@ from blog.extensions import db
 from blog.extensions import migrate
 from blog.health import database_revisions
 from blog.migrating import ledger
+from blog.migrating import lint as revision_lint
 from blog.migrating.phases import POST_DEPLOY
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import phase
@@ -125,6 +128,29 @@ def repair(revision: str, directory: str | None) -> None:
                 " before the ledger: run flask db upgrade first): nothing to repair"
             )
     click.echo(f"Recorded {ledger.relative_path(script)} as it is now for {script.revision}.")
+
+
+@click.command("lint")
+@directory_option
+@with_appcontext
+def lint(directory: str | None) -> None:
+    """Check every pre-deploy revision for operations the previous release, still serving
+    meanwhile, would feel: each with the safe way to do it. Exits 1 if there is one."""
+    config = alembic_config(directory)
+    scripts = list(ScriptDirectory.from_config(config).walk_revisions())
+    root = Path(config.get_main_option("script_location") or ".").resolve().parent
+    try:
+        result = revision_lint.lint(scripts, root)
+    except PhaseError as error:
+        raise click.ClickException(str(error)) from None
+    for finding in result.findings:
+        click.echo(str(finding), err=True)
+    reviewed = f", {result.reviewed} reviewed" if result.reviewed else ""
+    if result.findings:
+        raise click.ClickException(
+            f"{len(result.findings)} unsafe operations in {len(scripts)} revisions{reviewed}"
+        )
+    click.echo(f"{len(scripts)} revisions: no unsafe operation in a pre-deploy one{reviewed}.")
 
 
 @click.command("sql")
