@@ -147,8 +147,10 @@ def lint(directory: str | None) -> None:
         click.echo(str(finding), err=True)
     reviewed = f", {result.reviewed} reviewed" if result.reviewed else ""
     if result.findings:
+        count = len(result.findings)
         raise click.ClickException(
-            f"{len(result.findings)} unsafe operations in {len(scripts)} revisions{reviewed}"
+            f"{count} unsafe operation{'s' if count > 1 else ''} in {len(scripts)}"
+            f" revisions{reviewed}"
         )
     click.echo(f"{len(scripts)} revisions: no unsafe operation in a pre-deploy one{reviewed}.")
 
