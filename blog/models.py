@@ -67,6 +67,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 # A listing shows the start of each body, as plain text; a whole body may be 100,000
 # characters.
 EXCERPT_LENGTH = 300
+# The limits of what people write, each the one place the forms, the API, its document and
+# the pages take it from (a change here needs a migration of the column, too).
+TITLE_LENGTH = 200
+MAX_BODY_LENGTH = 100_000  # characters of Markdown (the column itself holds more)
+CATEGORY_NAME_LENGTH = 64
+USER_NAME_LENGTH = 64
 
 # MariaDB/MySQL TEXT stops at 64 KiB; a long post needs MEDIUMTEXT there.
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
@@ -78,7 +84,7 @@ class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(USER_NAME_LENGTH), unique=True)
     # Werkzeug's "method$salt$hash" string, never the password itself.
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -127,7 +133,7 @@ class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(CATEGORY_NAME_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The database sets posts.category_id to NULL when a category goes (ON DELETE SET NULL).
@@ -152,7 +158,7 @@ class Post(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     body: Mapped[str] = mapped_column(LongText)  # Markdown, as written
     # Rendered when the body is written, not at every read. NULL for posts written before
     # bodies were Markdown: their plain text is shown as it is.

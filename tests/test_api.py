@@ -26,8 +26,10 @@ from blog.models import Post
 from blog.models import User
 from blog.models import utcnow
 from tests.helpers import PASSWORD
+from tests.helpers import Account
 from tests.helpers import http_post
 from tests.helpers import migrate_to_pre_deploy
+from tests.helpers import sign_in
 from tests.history import insert_post
 
 SCHEMA = schemathesis.openapi.from_dict(document())
@@ -613,3 +615,42 @@ def test_a_post_written_during_the_deploy_gets_a_slug_but_its_url_is_by_id(pre_d
     assert created.headers["Location"] == post["url"] == f"/api/posts/{post['id']}"
     assert post["html_url"] == f"/posts/{post['id']}"
     assert pre_deploy_api("GET", "/api/posts/old-release").json["id"] == post["id"]
+
+
+# Limits
+
+
+@pytest.mark.parametrize(
+    ("column", "page", "field", "schema", "path", "rest"),
+    [
+        (Post.__table__.c.title, "/posts/new", "title", "PostCreate", "/api/posts", {"body": "b"}),
+        (
+            Category.__table__.c.name,
+            "/categories/new",
+            "name",
+            "CategoryCreate",
+            "/api/categories",
+            {},
+        ),
+    ],
+    ids=["post title", "category name"],
+)
+def test_a_limit_has_one_home_the_models_column(app, api, column, page, field, schema, path, rest):
+    """The column's length is what the form renders, the API accepts and the document says."""
+    limit = column.type.length
+    sign_in(api.client, Account(0, "bea"))
+    assert f'name="{field}"' in (form := api.client.get(page).text)
+    assert re.search(rf'<input[^>]*maxlength="{limit}"[^>]*name="{field}"', form)
+    properties = api.client.get("/api/openapi.json").json["components"]["schemas"][schema]
+    assert properties["properties"][field]["maxLength"] == limit
+    too_long = api("POST", path, json={field: "x" * (limit + 1), **rest})
+    assert too_long.status_code == 422
+    assert set(too_long.json["error"]["fields"]) == {field}
+    assert api("POST", path, json={field: "y" * limit, **rest}).status_code == 201
+
+
+def test_the_sign_in_name_is_as_long_as_the_users_column(client):
+    limit = User.__table__.c.name.type.length
+    assert re.search(
+        rf'<input[^>]*maxlength="{limit}"[^>]*name="name"', client.get("/auth/sign-in").text
+    )

@@ -17,12 +17,13 @@ from blog.api.validation import text
 from blog.categories.saving import DUPLICATE_NAME
 from blog.categories.saving import save_category
 from blog.extensions import db
+from blog.models import CATEGORY_NAME_LENGTH
 from blog.models import Category
 from blog.models import categories_with_post_counts
 from blog.web.pagination import page_of_posts
 
 NO_SUCH_CATEGORY = "No such category."
-RULES = {"name": lambda value: text(value, max_length=64)}
+RULES = {"name": lambda value: text(value, max_length=CATEGORY_NAME_LENGTH)}
 
 
 class DuplicateName(Conflict):

@@ -8,7 +8,9 @@ from functools import cache
 from typing import Any
 
 from blog.api.blueprint import bp
-from blog.posts.forms import MAX_BODY_LENGTH
+from blog.models import CATEGORY_NAME_LENGTH
+from blog.models import MAX_BODY_LENGTH
+from blog.models import TITLE_LENGTH
 from blog.slugs import SLUG_LENGTH
 from blog.slugs import SLUG_PATTERN
 from blog.web.converters import MAX_ID
@@ -127,7 +129,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["title", "body"],
         "additionalProperties": False,
         "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_LENGTH},
             "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY_LENGTH},
             "category_id": nullable(ID),
         },
@@ -149,7 +151,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["name"],
         "additionalProperties": False,
-        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": CATEGORY_NAME_LENGTH}
+        },
     },
     "Links": {
         "type": "object",

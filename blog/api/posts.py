@@ -19,9 +19,10 @@ from blog.api.validation import json_object
 from blog.api.validation import optional_id
 from blog.api.validation import text
 from blog.extensions import db
+from blog.models import MAX_BODY_LENGTH
+from blog.models import TITLE_LENGTH
 from blog.models import Category
 from blog.models import Post
-from blog.posts.forms import MAX_BODY_LENGTH
 from blog.posts.routes import own_post_or_abort
 from blog.posts.routes import read_post
 from blog.posts.saving import commit_new_post
@@ -31,7 +32,7 @@ from blog.web.pagination import page_of_posts
 
 NO_SUCH_CATEGORY = "No such category."
 RULES = {
-    "title": lambda value: text(value, max_length=200),
+    "title": lambda value: text(value, max_length=TITLE_LENGTH),
     "body": lambda value: check_rendered_size(
         text(value, max_length=MAX_BODY_LENGTH, strip=False)
     ),

@@ -26,14 +26,18 @@ from werkzeug.security import generate_password_hash
 
 from blog.extensions import db
 from blog.extensions import login_manager
+from blog.models import USER_NAME_LENGTH
 from blog.models import ApiToken
 from blog.models import User
 from blog.models import utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte on every guess would be a gift to an attacker
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-NAME_RULE = "1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit"
+NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{USER_NAME_LENGTH - 1}}}")
+NAME_RULE = (
+    f"1 to {USER_NAME_LENGTH} letters, digits, dots, dashes or underscores, starting with a"
+    " letter or digit"
+)
 
 
 class AccountError(ValueError):

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from blog.auth.accounts import MAX_PASSWORD_LENGTH
+from blog.models import USER_NAME_LENGTH
 from blog.web.forms import PageForm
 from blog.web.forms import strip
 
@@ -14,7 +15,7 @@ from blog.web.forms import strip
 class SignInForm(PageForm):
     name = StringField(
         "Name",
-        validators=[DataRequired("Enter your name."), Length(max=64)],
+        validators=[DataRequired("Enter your name."), Length(max=USER_NAME_LENGTH)],
         filters=[strip],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )

@@ -5,6 +5,7 @@ from wtforms import SubmitField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from blog.models import CATEGORY_NAME_LENGTH
 from blog.web.forms import PageForm
 from blog.web.forms import printable_text
 from blog.web.forms import strip
@@ -13,7 +14,11 @@ from blog.web.forms import strip
 class CategoryForm(PageForm):
     name = StringField(
         "Name",
-        validators=[DataRequired("Give the category a name."), Length(max=64), printable_text],
+        validators=[
+            DataRequired("Give the category a name."),
+            Length(max=CATEGORY_NAME_LENGTH),
+            printable_text,
+        ],
         filters=[strip],
     )
     submit = SubmitField("Save")

@@ -11,6 +11,8 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from blog.extensions import db
+from blog.models import MAX_BODY_LENGTH
+from blog.models import TITLE_LENGTH
 from blog.models import Category
 from blog.rendering import check_rendered_size
 from blog.web.forms import PageForm
@@ -18,7 +20,6 @@ from blog.web.forms import optional_id
 from blog.web.forms import printable_text
 from blog.web.forms import strip
 
-MAX_BODY_LENGTH = 100_000
 UNKNOWN_CATEGORY = "Choose a category from the list."
 
 
@@ -34,7 +35,11 @@ def renders_within_limit(form: PageForm, field: TextAreaField) -> None:
 class PostForm(PageForm):
     title = StringField(
         "Title",
-        validators=[DataRequired("Give the post a title."), Length(max=200), printable_text],
+        validators=[
+            DataRequired("Give the post a title."),
+            Length(max=TITLE_LENGTH),
+            printable_text,
+        ],
         filters=[strip],
     )
     body = TextAreaField(
