@@ -5,7 +5,6 @@
 import inspect
 import io
 import sys
-from pathlib import Path
 
 import click
 from alembic import command
@@ -57,10 +56,7 @@ def status(directory: str | None) -> None:
     heads = scripts.get_heads()
     current = current_revisions()
     known = {script.revision for script in scripts.walk_revisions()}
-    applied: set[str] = set()
-    for revision in current:
-        if revision in known:
-            applied.update(s.revision for s in scripts.iterate_revisions(revision, "base"))
+    applied = set(ledger.applied_scripts(scripts, current))
 
     with db.engine.connect() as connection:
         changed = ledger.changed(connection, scripts, current)
@@ -136,11 +132,9 @@ def repair(revision: str, directory: str | None) -> None:
 def lint(directory: str | None) -> None:
     """Check every pre-deploy revision for operations the previous release, still serving
     meanwhile, would feel: each with the safe way to do it. Exits 1 if there is one."""
-    config = alembic_config(directory)
-    scripts = list(ScriptDirectory.from_config(config).walk_revisions())
-    root = Path(config.get_main_option("script_location") or ".").resolve().parent
+    scripts = list(ScriptDirectory.from_config(alembic_config(directory)).walk_revisions())
     try:
-        result = revision_lint.lint(scripts, root)
+        result = revision_lint.lint(scripts)
     except PhaseError as error:
         raise click.ClickException(str(error)) from None
     for finding in result.findings:

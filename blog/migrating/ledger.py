@@ -108,10 +108,13 @@ def changed(
 ) -> list[Changed]:
     """The applied revisions whose file differs from the one the ledger recorded (those
     this checkout does not know, a newer release's, are not judged here)."""
-    applied = applied_scripts(scripts, heads)
+    return differing(applied_scripts(scripts, heads), recorded(connection))
+
+
+def differing(applied: dict[str, Script], known: dict[str, str]) -> list[Changed]:
     return [
         Changed(revision, relative_path(applied[revision]))
-        for revision, sha256 in recorded(connection).items()
+        for revision, sha256 in known.items()
         if revision in applied and file_sha256(applied[revision]) != sha256
     ]
 
@@ -119,13 +122,12 @@ def changed(
 def prepare(connection: Connection, scripts: ScriptDirectory, heads: Iterable[str]) -> None:
     """Before a run moves the database: refuse if an applied revision's file changed, make
     the ledger if there is none, and record the applied revisions it lacks."""
-    heads = tuple(heads)
-    if found := changed(connection, scripts, heads):
+    applied = applied_scripts(scripts, heads)
+    known = recorded(connection)
+    if found := differing(applied, known):
         raise LedgerError(found[0].message())
     if not exists(connection):
         ledger.create(connection)
-    applied = applied_scripts(scripts, heads)
-    known = recorded(connection)
     if stale := [revision for revision in known if revision not in applied]:
         # Taken back by a stamp, which names only where it goes.
         connection.execute(delete(ledger).where(ledger.c.revision.in_(stale)))

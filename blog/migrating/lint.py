@@ -18,6 +18,7 @@ from pathlib import Path
 
 from alembic.script import Script
 
+from blog.migrating.ledger import relative_path
 from blog.migrating.phases import PRE_DEPLOY
 from blog.migrating.phases import phase
 
@@ -106,21 +107,16 @@ class Result:
     reviewed: int
 
 
-def lint(scripts: list[Script], root: Path) -> Result:
+def lint(scripts: list[Script]) -> Result:
     """The unreviewed unsafe operations of the pre-deploy revisions among `scripts`."""
     findings: list[Finding] = []
     reviewed = 0
     for script in scripts:
         if phase(script) != PRE_DEPLOY:
             continue
-        path = Path(script.path)
-        source = path.read_text()
+        source = Path(script.path).read_text()
         comments = review_comments(source)
-        shown = (
-            str(path.resolve().relative_to(root))
-            if path.resolve().is_relative_to(root)
-            else str(path)
-        )
+        shown = relative_path(script)
         for node, rule, operation in unsafe_operations(ast.parse(source)):
             if is_reviewed(node, comments):
                 reviewed += 1
