@@ -19,6 +19,7 @@ from blog.extensions import migrate
 from blog.sqlite import configure_sqlite
 from blog.web import errors
 from blog.web.converters import IdConverter
+from blog.web.converters import PostKeyConverter
 from blog.web.converters import SlugConverter
 from blog.web.logs import register_logging
 from blog.web.security import register_security_headers
@@ -81,10 +82,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_url_converters(app: Flask) -> None:
-    """Add `<id:...>` for row ids and `<slug:...>` for post slugs in URLs (before any
-    blueprint uses them)."""
+    """Add `<id:...>` for row ids, `<slug:...>` for post slugs and `<post_key:...>` for
+    either in URLs (before any blueprint uses them)."""
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["post_key"] = PostKeyConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -93,6 +95,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(posts.bp, url_prefix="/posts")
     app.register_blueprint(categories.bp, url_prefix="/categories")
     app.register_blueprint(auth.bp, url_prefix="/auth")
-    app.register_blueprint(api.bp, url_prefix="/api")
+    api.init_app(app)  # at /api, with its OpenAPI document
     app.register_blueprint(health.bp)
     app.add_url_rule("/", endpoint="index", view_func=posts.routes.index)

@@ -260,7 +260,7 @@ def categories_with_post_counts() -> Select[*tuple[Any, ...]]:
         select(Post.category_id, func.count().label("posts")).group_by(Post.category_id).subquery()
     )
     return (
-        select(Category, func.coalesce(post_counts.c.posts, 0))
+        select(Category, func.coalesce(post_counts.c.posts, 0).label("post_count"))
         .outerjoin(post_counts, post_counts.c.category_id == Category.id)
         .order_by(Category.name)
     )

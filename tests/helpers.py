@@ -1,12 +1,14 @@
-"""Small helpers the tests share: accounts and signing in, counting rows, `flask db`,
-where a post is, what a list links to, a database as a deploy leaves it (before its
-post-deploy step), and waiting for another process."""
+"""Small helpers the tests share: the API's document, accounts and signing in,
+counting rows, `flask db`, where a post is, what a list links to, a database as a deploy
+leaves it (before its post-deploy step), and waiting for another process."""
 
 import http.client
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import flask_migrate
@@ -16,11 +18,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
+from blog import create_app
 from blog.extensions import db
 from blog.models import Post
 from tests.history import PRE_DEPLOY_HEAD
 
 PASSWORD = "correct horse battery staple"
+
+
+@cache
+def api_document() -> dict[str, Any]:
+    """The API's OpenAPI document, as /api/openapi.json serves it (no database needed)."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return app.test_client().get("/api/openapi.json").json
 
 
 @dataclass(frozen=True)

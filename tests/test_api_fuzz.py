@@ -9,6 +9,10 @@ running Hypothesis on the operation's strategy.)
 """
 
 import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -22,9 +26,10 @@ from schemathesis.specs.openapi.checks import response_headers_conformance
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from blog.api.openapi import document
 from blog.models import Category
 from blog.models import Post
+from tests.helpers import PASSWORD
+from tests.helpers import api_document
 from tests.test_api import basic
 
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM") != "1"
@@ -41,7 +46,7 @@ CHECKS = [
 def operations() -> list:
     """Every operation in both modes; invalid input only where there is input to spoil."""
     cases = []
-    for path, item in document()["paths"].items():
+    for path, item in api_document()["paths"].items():
         for method, operation in item.items():
             if method == "parameters":
                 continue
@@ -84,3 +89,52 @@ def test_every_operation_answers_as_documented(live_api, method, path, mode):
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     answers_as_documented()
+
+
+# Schemathesis's command line, with every check. The in-suite tests above choose their
+# checks; this runs all of them, its stateful phase (linked operations) included, as a user
+# of the document would. Bounded: a fixed number of examples per operation, a fixed seed
+# (FUZZ_RANDOM=1 for a fresh one), and a timeout.
+CLI_EXAMPLES = 40
+CLI_TIMEOUT_SECONDS = 300
+CLI_CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
+@pytest.mark.engines("sqlite", "postgresql")
+def test_schemathesis_command_line_with_every_check_finds_nothing(live_api, site, tmp_path):
+    _, token = live_api
+    seed = [] if not DERANDOMIZE else ["--seed", "1"]
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(CLI_CONFIG),
+        "run",
+        f"{site}/api/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(CLI_EXAMPLES),
+        "--no-color",
+        *seed,
+    ]
+    environment = {
+        **os.environ,
+        "FUZZ_NAME": "ada",
+        "FUZZ_PASSWORD": PASSWORD,
+        "FUZZ_TOKEN": token,
+    }
+    run = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        stdin=subprocess.DEVNULL,
+    )
+    report = run.stdout[-6000:]
+    assert run.returncode == 0, report
+    # Every operation was tested, but for the one the configuration leaves out.
+    selected, total = re.search(r"Operations: +(\d+) selected / (\d+) total", report).groups()
+    assert int(selected) == int(total) - 1
+    assert f"Tested: {selected}\n" in report, report

@@ -1,29 +1,30 @@
 """/api/categories: list with post counts, read, create, rename, delete; and the posts of
-one category, paginated like /api/posts."""
+one category, a page at a time like /api/posts."""
 
 from typing import Any
 
+from flask import Response
 from flask import url_for
+from sqlalchemy import Row
 from werkzeug.exceptions import Conflict
 
+from blog.api import schemas
 from blog.api.blueprint import bp
-from blog.api.representations import category_json
-from blog.api.representations import category_post_count
-from blog.api.representations import page_json
+from blog.api.document import LOCATION
+from blog.api.document import WRITE_ERRORS
+from blog.api.document import errors
+from blog.api.pages import page_of_posts
 from blog.api.tokens import token_required
-from blog.api.validation import checked
-from blog.api.validation import json_object
-from blog.api.validation import text
-from blog.categories.saving import DUPLICATE_NAME
-from blog.categories.saving import save_category
+from blog.categories.service import DUPLICATE_NAME
+from blog.categories.service import category_or_404
+from blog.categories.service import category_with_post_count
+from blog.categories.service import delete_category
+from blog.categories.service import save_category
 from blog.extensions import db
-from blog.models import CATEGORY_NAME_LENGTH
 from blog.models import Category
 from blog.models import categories_with_post_counts
-from blog.web.pagination import page_of_posts
 
-NO_SUCH_CATEGORY = "No such category."
-RULES = {"name": lambda value: text(value, max_length=CATEGORY_NAME_LENGTH)}
+CATEGORY = "/categories/<id:category_id>"
 
 
 class DuplicateName(Conflict):
@@ -33,53 +34,72 @@ class DuplicateName(Conflict):
 
 
 @bp.get("/categories")
+@bp.doc(operationId="listCategories")
+@bp.response(200, schemas.CategoryList)
+@errors()
 def categories() -> dict[str, Any]:
-    """Every category by name, with its number of posts (a blog has few: one page)."""
-    rows = db.session.execute(categories_with_post_counts())
-    items = [category_json(category, count) for category, count in rows]
+    """Every category by name, with its number of posts (a blog has few: one page)"""
     links = {"self": url_for("api.categories"), "next": None, "prev": None}
-    return {"items": items, "links": links}
+    return {"items": db.session.execute(categories_with_post_counts()), "links": links}
 
 
-@bp.get("/categories/<id:category_id>")
-def category(category_id: int) -> dict[str, Any]:
-    found = db.get_or_404(Category, category_id, description=NO_SUCH_CATEGORY)
-    return category_json(found, category_post_count(category_id))
+@bp.get(CATEGORY)
+@bp.doc(operationId="getCategory")
+@bp.response(200, schemas.Category)
+@errors(404)
+def category(category_id: int) -> Row[Any]:
+    """One category"""
+    return category_with_post_count(category_id)
 
 
-@bp.get("/categories/<id:category_id>/posts")
-def category_posts(category_id: int) -> dict[str, Any]:
-    db.get_or_404(Category, category_id, description=NO_SUCH_CATEGORY)
-    return page_json(page_of_posts(category_id))
+@bp.get(f"{CATEGORY}/posts")
+@bp.doc(operationId="listCategoryPosts")
+@bp.query(schemas.PageArguments)
+@bp.response(200, schemas.PostPage)
+@errors(404)
+def category_posts(arguments: dict[str, Any], category_id: int) -> dict[str, Any]:
+    """One category's posts, newest first, a page at a time"""
+    category_or_404(category_id)
+    return page_of_posts(category_id, **arguments)
 
 
 @bp.post("/categories")
+@bp.doc(operationId="createCategory")
 @token_required
-def create_category() -> tuple[dict[str, Any], int, dict[str, str]]:
-    values = checked(json_object(), RULES, required=("name",))
+@bp.body(schemas.CategoryCreate)
+@bp.response(201, schemas.Category, headers=LOCATION)
+@errors(*WRITE_ERRORS, 409)
+def create_category(values: dict[str, Any]) -> tuple[Row[Any], dict[str, str]]:
+    """Make a category"""
     new = Category(name=values["name"])
     if not save_category(new):
         raise DuplicateName()
     location = url_for("api.category", category_id=new.id)
-    return category_json(new, 0), 201, {"Location": location}
+    return category_with_post_count(new.id), {"Location": location}
 
 
-@bp.patch("/categories/<id:category_id>")
+@bp.patch(CATEGORY)
+@bp.doc(operationId="renameCategory")
 @token_required
-def rename_category(category_id: int) -> dict[str, Any]:
-    found = db.get_or_404(Category, category_id, description=NO_SUCH_CATEGORY)
-    values = checked(json_object(), RULES)
+@bp.body(schemas.CategoryChange)
+@bp.response(200, schemas.Category)
+@errors(*WRITE_ERRORS, 404, 409)
+def rename_category(values: dict[str, Any], category_id: int) -> Row[Any]:
+    """Rename a category"""
+    found = category_or_404(category_id)
     if "name" in values:
         found.name = values["name"]
         if not save_category(found):
             raise DuplicateName()
-    return category_json(found, category_post_count(category_id))
+    return category_with_post_count(category_id)
 
 
-@bp.delete("/categories/<id:category_id>")
+@bp.delete(CATEGORY, endpoint="delete_category")
+@bp.doc(operationId="deleteCategory")
 @token_required
-def delete_category(category_id: int) -> tuple[str, int]:
-    """Delete a category; its posts stay, uncategorized."""
-    db.session.delete(db.get_or_404(Category, category_id, description=NO_SUCH_CATEGORY))
-    db.session.commit()
-    return "", 204
+@bp.response(204)
+@errors(404)
+def remove_category(category_id: int) -> Response:
+    """Delete a category (its posts stay, uncategorized)"""
+    delete_category(category_or_404(category_id))
+    return Response(status=204)

@@ -1,116 +1,105 @@
-"""/api/posts: list (paginated, ?category=), read (counts a read), create, change, delete.
-One post is at /api/posts/<slug>, and at /api/posts/<id> as well."""
+"""/api/posts: list (a page at a time, `?category=`), read (counts a read), write, change,
+delete. One post is at /api/posts/<slug>, and at /api/posts/<id> as well."""
 
 from typing import Any
 
-from flask import abort
+from flask import Response
 from flask import g
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from flask import url_for
+from sqlalchemy import Row
+from werkzeug.exceptions import Conflict
 
+from blog.api import schemas
 from blog.api.blueprint import bp
-from blog.api.representations import page_json
-from blog.api.representations import post_by_id
-from blog.api.representations import post_json
+from blog.api.document import LOCATION
+from blog.api.document import WRITE_ERRORS
+from blog.api.document import errors
+from blog.api.pages import page_of_posts
 from blog.api.tokens import token_required
-from blog.api.validation import InvalidFields
-from blog.api.validation import checked
-from blog.api.validation import json_object
-from blog.api.validation import optional_id
-from blog.api.validation import text
-from blog.extensions import db
-from blog.models import MAX_BODY_LENGTH
-from blog.models import TITLE_LENGTH
-from blog.models import Category
+from blog.categories.service import NO_SUCH_CATEGORY
+from blog.categories.service import category_or_404
 from blog.models import Post
-from blog.posts.routes import own_post_or_abort
-from blog.posts.routes import read_post
-from blog.posts.saving import commit_new_post
-from blog.rendering import check_rendered_size
-from blog.web.pagination import int_argument
-from blog.web.pagination import page_of_posts
+from blog.posts.links import post_key
+from blog.posts.service import UnknownCategory
+from blog.posts.service import delete_post
+from blog.posts.service import own_post_or_abort
+from blog.posts.service import post_with_names
+from blog.posts.service import read_post
+from blog.posts.service import save_post
 
-NO_SUCH_CATEGORY = "No such category."
-RULES = {
-    "title": lambda value: text(value, max_length=TITLE_LENGTH),
-    "body": lambda value: check_rendered_size(
-        text(value, max_length=MAX_BODY_LENGTH, strip=False)
-    ),
-    "category_id": optional_id,
-}
+POST = "/posts/<post_key:post>"
+
+
+class CategoryNotThere(Conflict):
+    def __init__(self) -> None:
+        super().__init__(NO_SUCH_CATEGORY)
+        self.fields = {"category_id": NO_SUCH_CATEGORY}
 
 
 @bp.get("/posts")
-def posts() -> dict[str, Any]:
-    """Newest first, a page at a time (`?older=`/`?newer=` cursors); `?category=<id>`."""
-    category_id = int_argument("category")
+@bp.doc(operationId="listPosts")
+@bp.query(schemas.PostListArguments)
+@bp.response(200, schemas.PostPage)
+@errors(404)
+def list_posts(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Posts, newest first, a page at a time"""
+    category_id = arguments.pop("category", None)
     if category_id is not None:
-        db.get_or_404(Category, category_id, description=NO_SUCH_CATEGORY)
-    return page_json(page_of_posts(category_id))
+        category_or_404(category_id)
+    return page_of_posts(category_id, **arguments)
 
 
-@bp.get("/posts/<id:key>", endpoint="post")
-@bp.get("/posts/<slug:key>", endpoint="post_by_slug")
-def post(key: int | str) -> dict[str, Any]:
-    """One post, by id or slug; like its page, this counts a read."""
-    return post_json(read_post(key))
+@bp.get(POST, endpoint="post")
+@bp.doc(operationId="getPost")
+@bp.response(200, schemas.Post)
+@errors(404)
+def get_post(post: int | str) -> Row[Any]:
+    """One post (counts a read)"""
+    return read_post(post)
 
 
 @bp.post("/posts")
+@bp.doc(operationId="createPost")
 @token_required
-def create_post() -> tuple[dict[str, Any], int, dict[str, str]]:
-    values = checked(json_object(), RULES, required=("title", "body"))
+@bp.body(schemas.PostCreate)
+@bp.response(201, schemas.Post, headers=LOCATION)
+@errors(*WRITE_ERRORS, 409)
+def create_post(values: dict[str, Any]) -> tuple[Row[Any], dict[str, str]]:
+    """Write a post"""
     post = Post(author_id=g.api_user.id, **values)
     save(post, new=True)
-    created = post_by_id(post.id)
-    return created, 201, {"Location": created["url"]}
+    created = post_with_names(post.id)
+    return created, {"Location": url_for("api.post", post=post_key(created))}
 
 
-@bp.patch("/posts/<id:key>", endpoint="change_post")
-@bp.patch("/posts/<slug:key>", endpoint="change_post_by_slug")
+@bp.patch(POST, endpoint="change_post")
+@bp.doc(operationId="changePost")
 @token_required
-def change_post(key: int | str) -> dict[str, Any]:
-    """Change some of a post's title, body and category (its author only); its slug stays."""
-    post = own_post_or_abort(post_id_of(key), g.api_user.id)
-    values = checked(json_object(), RULES)
+@bp.body(schemas.PostChange)
+@bp.response(200, schemas.Post)
+@errors(*WRITE_ERRORS, 403, 404, 409)
+def change_post(values: dict[str, Any], post: int | str) -> Row[Any]:
+    """Change your post: some of its title, body and category; its slug stays"""
+    found = own_post_or_abort(post, g.api_user.id)
     for name, value in values.items():
-        setattr(post, name, value)
-    save(post, new=False)
-    return post_by_id(post.id)
+        setattr(found, name, value)
+    save(found, new=False)
+    return post_with_names(found.id)
 
 
-@bp.delete("/posts/<id:key>", endpoint="delete_post")
-@bp.delete("/posts/<slug:key>", endpoint="delete_post_by_slug")
+@bp.delete(POST, endpoint="delete_post")
+@bp.doc(operationId="deletePost")
 @token_required
-def delete_post(key: int | str) -> tuple[str, int]:
-    db.session.delete(own_post_or_abort(post_id_of(key), g.api_user.id))
-    db.session.commit()
-    return "", 204
-
-
-def post_id_of(key: int | str) -> int:
-    """The id of the post with this id or slug; 404 if there is none."""
-    if isinstance(key, int):
-        return key
-    post_id = db.session.scalar(select(Post.id).where(Post.slug == key))
-    if post_id is None:
-        abort(404, description="No such post.")
-    return post_id
+@bp.response(204)
+@errors(403, 404)
+def remove_post(post: int | str) -> Response:
+    """Delete your post"""
+    delete_post(own_post_or_abort(post, g.api_user.id))
+    return Response(status=204)
 
 
 def save(post: Post, *, new: bool) -> None:
-    """Commit, or 422 if the post's category does not exist (or went since the check)."""
-    with db.session.no_autoflush:  # the post is not to be written before the check
-        category_id = post.category_id
-        unknown = category_id is not None and db.session.get(Category, category_id) is None
-    if unknown:
-        db.session.rollback()
-        raise InvalidFields({"category_id": NO_SUCH_CATEGORY})
     try:
-        if new:
-            commit_new_post(post)
-        else:
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidFields({"category_id": NO_SUCH_CATEGORY}) from None
+        save_post(post, new=new)
+    except UnknownCategory:
+        raise CategoryNotThere() from None

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 from typing import TypeVar
 
+from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
@@ -23,7 +24,9 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized
 
+from blog.api import schemas
 from blog.api.blueprint import bp
+from blog.api.document import errors
 from blog.auth.accounts import SignInRefused
 from blog.auth.accounts import authenticate
 from blog.auth.accounts import seconds_until
@@ -31,6 +34,8 @@ from blog.extensions import db
 from blog.models import ApiToken
 from blog.models import User
 from blog.models import utcnow
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def unauthorized(scheme: str, message: str) -> Unauthorized:
@@ -43,8 +48,11 @@ def digest(token: str) -> str:
 
 
 @bp.post("/tokens")
-def issue_token() -> tuple[dict[str, Any], int]:
-    """A new token for the user named in the Authorization: Basic header."""
+@bp.doc(operationId="createToken", security=[{"basicAuth": []}])
+@bp.response(201, schemas.Token)
+@errors(401, 429)
+def issue_token() -> dict[str, Any]:
+    """A bearer token, for your name and password (HTTP Basic)"""
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
         raise unauthorized("Basic", "Send your name and password with HTTP Basic auth.")
@@ -63,15 +71,18 @@ def issue_token() -> tuple[dict[str, Any], int]:
     )
     db.session.add(ApiToken(user_id=user.id, token_hash=digest(token), expires_at=expires_at))
     db.session.commit()
-    return {"token": token, "token_type": "Bearer", "expires_at": expires_at.isoformat()}, 201
+    return {"token": token, "expires_at": expires_at}
 
 
 @bp.delete("/tokens")
-def revoke_token() -> tuple[str, int]:
-    """Revoke the token this request carries."""
+@bp.doc(operationId="revokeToken", security=BEARER)
+@bp.response(204)
+@errors(401)
+def revoke_token() -> Response:
+    """Revoke the token this request carries"""
     db.session.delete(bearer_token())
     db.session.commit()
-    return "", 204
+    return Response(status=204)
 
 
 def bearer_token() -> ApiToken:
@@ -95,11 +106,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def token_required(view: F) -> F:
-    """Run `view` only for a request with a live bearer token; its user is `g.api_user`."""
+    """Run `view` only for a request with a live bearer token; its user is `g.api_user`.
+    The document says so: the operation needs a bearer token, and may answer 401."""
 
     @wraps(view)
     def checked(*args: object, **kwargs: object) -> Any:
         g.api_user = db.session.get(User, bearer_token().user_id)
         return view(*args, **kwargs)
 
-    return checked  # type: ignore[return-value]
+    documented: F = bp.doc(security=BEARER)(bp.alt_response(401, response="UNAUTHORIZED")(checked))
+    return documented

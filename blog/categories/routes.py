@@ -9,13 +9,16 @@ from flask_login import login_required
 from werkzeug import Response
 
 from blog.categories.forms import CategoryForm
-from blog.categories.saving import DUPLICATE_NAME
-from blog.categories.saving import save_category
+from blog.categories.service import DUPLICATE_NAME
+from blog.categories.service import category_or_404
+from blog.categories.service import delete_category
+from blog.categories.service import save_category
 from blog.extensions import db
 from blog.models import Category
 from blog.models import categories_with_post_counts
 from blog.web.forms import DeleteForm
 from blog.web.forms import render_form
+from blog.web.pagination import cursor_arguments
 from blog.web.pagination import page_of_posts
 
 bp = Blueprint("categories", __name__, template_folder="templates")
@@ -30,8 +33,8 @@ def index() -> str:
 
 @bp.get("/<id:category_id>")
 def detail(category_id: int) -> str:
-    category = db.get_or_404(Category, category_id, description="No such category.")
-    page = page_of_posts(category_id)
+    category = category_or_404(category_id)
+    page = page_of_posts(category_id, *cursor_arguments())
     return render_template("categories/detail.html", category=category, page=page)
 
 
@@ -52,7 +55,7 @@ def create() -> Response | tuple[str, int]:
 @login_required
 def edit(category_id: int) -> Response | tuple[str, int]:
     """Rename a category."""
-    category = db.get_or_404(Category, category_id, description="No such category.")
+    category = category_or_404(category_id)
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
         category.name = form.name.data
@@ -67,12 +70,12 @@ def edit(category_id: int) -> Response | tuple[str, int]:
 @login_required
 def delete(category_id: int) -> Response | str:
     """GET asks for confirmation; POST deletes the category and keeps its posts, uncategorized."""
-    category = db.get_or_404(Category, category_id, description="No such category.")
+    category = category_or_404(category_id)
     form = DeleteForm()
     if form.validate_on_submit():
-        db.session.delete(category)
-        db.session.commit()
-        flash(f"Category “{category.name}” deleted; its posts are now uncategorized.", "success")
+        name = category.name
+        delete_category(category)
+        flash(f"Category “{name}” deleted; its posts are now uncategorized.", "success")
         return redirect(url_for("categories.index"))
     return render_template("categories/delete.html", category=category, form=form)
 

@@ -66,8 +66,3 @@ class PostForm(PageForm):
             SelectChoice("", "No category"),
             *(SelectChoice(id, name) for id, name in categories),
         ]
-
-    def validate_category_id(self, field: SelectField) -> None:
-        # Checked against the database, not the choices: the category may have gone since.
-        if field.data is not None and db.session.get(Category, field.data) is None:
-            raise ValidationError(UNKNOWN_CATEGORY)

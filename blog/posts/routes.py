@@ -10,60 +10,35 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import ColumnElement
 from sqlalchemy import Row
-from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
+from blog.categories.service import category_or_404
 from blog.extensions import db
 from blog.health import release_complete
-from blog.models import Category
 from blog.models import Post
-from blog.models import post_names
-from blog.models import posts_with_names
 from blog.models import was_edited
 from blog.posts.forms import UNKNOWN_CATEGORY
 from blog.posts.forms import PostForm
-from blog.posts.saving import commit_new_post
-from blog.sqlite import queued_write
+from blog.posts.links import post_key
+from blog.posts.links import post_url
+from blog.posts.service import NO_SUCH_POST
+from blog.posts.service import UnknownCategory
+from blog.posts.service import delete_post
+from blog.posts.service import own_post_or_abort
+from blog.posts.service import read_post
+from blog.posts.service import save_post
 from blog.web.forms import DeleteForm
 from blog.web.forms import render_form
 from blog.web.page_cache import cached_for_visitors
+from blog.web.pagination import cursor_arguments
 from blog.web.pagination import int_argument
 from blog.web.pagination import page_of_posts
 
 bp = Blueprint("posts", __name__, template_folder="templates")
-
-posts_table = Post.__table__.c
-NOT_YOUR_POST = "Only the author of this post can change it."
-
-
-class ReadQueries:
-    """The busiest page's queries, for posts found by `column` (id or slug): built once
-    (building costs more than running them), on the table's columns, as the page needs
-    rows, not objects."""
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        # One read, counted in the database itself, so concurrent readers never lose one.
-        # Naming updated_at keeps its onupdate from firing: a read is not an edit.
-        self.count_read = (
-            update(Post.__table__)
-            .where(column == bindparam("key"))
-            .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
-        )
-        self.post_with_names = posts_with_names().where(column == bindparam("key"))
-        # Both in one statement, where the database has UPDATE ... RETURNING (SQLite,
-        # PostgreSQL; not MariaDB): one round trip and one transaction instead of two.
-        self.count_read_returning_post = self.count_read.returning(
-            *Post.__table__.c, *post_names()
-        )
-
-
-BY_ID = ReadQueries(posts_table.id)
-BY_SLUG = ReadQueries(posts_table.slug)
+bp.add_app_template_filter(post_key)
+bp.add_app_template_filter(post_url)
 
 
 @bp.get("/")
@@ -71,10 +46,9 @@ BY_SLUG = ReadQueries(posts_table.slug)
 def index() -> str:
     """Newest posts first, a page at a time; `?category=<id>` keeps one category's posts."""
     category_id = int_argument("category")
-    category = None
-    if category_id is not None:
-        category = db.get_or_404(Category, category_id, description="No such category.")
-    return render_template("posts/index.html", page=page_of_posts(category_id), category=category)
+    category = category_or_404(category_id) if category_id is not None else None
+    page = page_of_posts(category_id, *cursor_arguments())
+    return render_template("posts/index.html", page=page, category=category)
 
 
 @bp.get("/<slug:slug>")
@@ -93,51 +67,12 @@ def by_id(post_id: int) -> Response | str:
         return show(read_post(post_id))
     found = db.session.execute(select(Post.slug).where(Post.id == post_id)).first()
     if found is None:
-        abort(404, description="No such post.")
+        abort(404, description=NO_SUCH_POST)
     return redirect(url_for("posts.detail", slug=found.slug), 301)
 
 
 def show(post: Row[*tuple[Any, ...]]) -> str:
     return render_template("posts/detail.html", post=post, edited=was_edited(post))
-
-
-@bp.app_template_filter("post_key")
-def post_key(post: Row[*tuple[Any, ...]] | Post) -> str | int:
-    """What names the post in its URLs: its slug, or its id until the deploy that brings
-    slugs is complete (see by_id)."""
-    if post.slug is None or not release_complete():
-        return post.id
-    return post.slug
-
-
-@bp.app_template_filter("post_url")
-def post_url(post: Row[*tuple[Any, ...]] | Post) -> str:
-    key = post_key(post)
-    if isinstance(key, str):
-        return url_for("posts.detail", slug=key)
-    return url_for("posts.by_id", post_id=key)
-
-
-def read_post(key: int | str) -> Row[*tuple[Any, ...]]:
-    """Count one read of a post, found by its id (an int) or its slug (a str), and return
-    it with its names (a row); 404 if none."""
-    queries = BY_SLUG if isinstance(key, str) else BY_ID
-    # One connection straight from the engine: a read needs no ORM session, whose work
-    # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py).
-    with db.engine.connect() as connection:
-        if connection.dialect.update_returning:
-            with queued_write(connection):
-                result = connection.execute(queries.count_read_returning_post, {"key": key})
-                post = result.first()
-                connection.commit()
-        else:
-            with queued_write(connection):
-                connection.execute(queries.count_read, {"key": key})
-                connection.commit()  # at once: the write lock is held no longer than the UPDATE
-            post = connection.execute(queries.post_with_names, {"key": key}).first()
-    if post is None:
-        abort(404, description="No such post.")
-    return post
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -173,32 +108,19 @@ def delete(post_id: int) -> Response | str:
     post = own_post_or_abort(post_id, current_user.id)
     form = DeleteForm()
     if form.validate_on_submit():
-        db.session.delete(post)
-        db.session.commit()
-        flash(f"Post “{post.title}” deleted.", "success")
+        title = post.title
+        delete_post(post)
+        flash(f"Post “{title}” deleted.", "success")
         return redirect(url_for("posts.index"))
     return render_template("posts/delete.html", post=post, form=form)
 
 
-def own_post_or_abort(post_id: int, user_id: int) -> Post:
-    """The user's post: 404 if there is no such post, 403 if it is someone else's (or
-    nobody's: posts from before accounts have no author to change them)."""
-    post = db.get_or_404(Post, post_id, description="No such post.")
-    if post.author_id != user_id:
-        abort(403, description=NOT_YOUR_POST)
-    return post
-
-
 def save(form: PostForm, post: Post, *, new: bool) -> bool:
-    """Commit the post (a new one under a free slug); if its category was deleted since
-    validation, say so on the form."""
+    """Save the post; if its category is not there (or went since the form was sent), say
+    so on the form."""
     try:
-        if new:
-            commit_new_post(post)
-        else:
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        save_post(post, new=new)
+    except UnknownCategory:
         form.category_id.errors = [*form.category_id.errors, UNKNOWN_CATEGORY]
         return False
     return True

@@ -37,3 +37,16 @@ class SlugConverter(BaseConverter):
     converter, which Werkzeug tries first (its weight is lower), takes it."""
 
     regex = SLUG_PATTERN
+
+
+class PostKeyConverter(BaseConverter):
+    """`<post_key:post>`: a post's id or its slug, in one URL (the API's, where one rule
+    documents both): all digits is an id, as with IdConverter."""
+
+    regex = f"(?:[0-9]+|{SLUG_PATTERN})"
+
+    def to_python(self, value: str) -> int | str:
+        return (parse_id(value) or 0) if value.isdigit() else value
+
+    def to_url(self, value: int | str) -> str:
+        return str(value)

@@ -34,13 +34,17 @@ class DeleteForm(PageForm):
 
 # Control characters other than tab and newlines: no text needs them, and PostgreSQL
 # refuses NUL outright.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # a regex class's contents
+# And lone surrogates, which are no characters at all (a JSON "\ud800" makes one) and which
+# no UTF-8 database can store.
+CONTROL_CHARACTERS = re.compile(f"[{CONTROL}\\ud800-\\udfff]")
+NO_CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this text."
 
 
 def printable_text(form: FlaskForm, field: Field) -> None:
     """Validator: reject text with control characters, instead of failing in the database."""
     if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
-        raise ValidationError("Remove the control characters (such as NUL) from this text.")
+        raise ValidationError(NO_CONTROL_CHARACTERS)
 
 
 def strip(value: str | None) -> str | None:

@@ -4,6 +4,7 @@ A page is asked for with `?older=<cursor>` (the posts just older than it) or
 `?newer=<cursor>` (the posts just newer); no cursor is the newest page. A cursor names a
 post's place in the order: its created_at in microseconds since the epoch and its id,
 `1767225600000000-42`. The oldest page is `?newer=0-0`, the page right after the beginning.
+Given both, `older` is followed and `newer` ignored: the two ask for opposite pages.
 Each page costs one indexed query, however deep it is and however many posts there are.
 """
 
@@ -21,6 +22,7 @@ from flask import current_app
 from flask import redirect
 from flask import request
 from flask import url_for
+from sqlalchemy import BigInteger
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
@@ -37,6 +39,9 @@ from blog.web.converters import parse_id
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 CURSOR = re.compile(r"(\d{1,18})-(\d{1,10})")
+CURSOR_EXAMPLE = "1767225600000000-42"
+# A cursor past the last moment a datetime holds (the year 9999) is that moment.
+LAST_MICROSECOND = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
 BEGINNING = "0-0"
 CURSORS = ("older", "newer")
 FILTERS = ("category",)
@@ -53,6 +58,15 @@ class Cursor:
     def of(cls, row: Any) -> "Cursor":
         return cls(row.created_at, row.id)
 
+    @classmethod
+    def parse(cls, text: str) -> "Cursor | None":
+        """`text` as a cursor; None if it is not one."""
+        match = CURSOR.fullmatch(text)
+        if match is None:
+            return None
+        micros = min(int(match.group(1)), LAST_MICROSECOND)
+        return cls(EPOCH + micros * MICROSECOND, int(match.group(2)))
+
     def __str__(self) -> str:
         return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
 
@@ -68,13 +82,14 @@ class Page:
     newest: bool  # whether a newer page exists (the first page needs no cursor)
 
 
-def page_of_posts(category_id: int | None = None) -> Page:
-    """The page of post summaries (of one category, or all) that `?older=` or `?newer=`
-    asks for; the newest page without either."""
+def page_of_posts(
+    category_id: int | None = None, older: Cursor | None = None, newer: Cursor | None = None
+) -> Page:
+    """The page of post summaries (of one category, or all) just older than `older` or
+    else just newer than `newer`; the newest page without either."""
     per_page = current_app.config["POSTS_PER_PAGE"]
-    older, newer = cursor_argument("older"), cursor_argument("newer")
-    if older and newer:
-        abort(400, description="older, newer: give one of them, not both.")
+    if older is not None:
+        newer = None
     cursor = newer or older
     direction = "newer" if newer else "older" if older else "newest"
     parameters = {"category_id": category_id, "limit": per_page + 1}
@@ -109,7 +124,9 @@ def summaries_page(direction: str, by_category: bool) -> Select[*tuple[Any, ...]
         query = query.where(posts.category_id == bindparam("category_id"))
     created_at, id = posts.created_at, posts.id
     when: BindParameter[datetime] = bindparam("created_at")
-    key: BindParameter[int] = bindparam("id")
+    # BIGINT: a cursor may name an id past the largest a row has (MAX_ID), and PostgreSQL
+    # would refuse it as an INTEGER.
+    key: BindParameter[int] = bindparam("id", type_=BigInteger)
     if direction == "older":
         query = query.where(or_(created_at < when, and_(created_at == when, id < key)))
     if direction == "newer":
@@ -132,19 +149,19 @@ def filter_arguments() -> dict[str, Any]:
     return {name: request.args[name] for name in FILTERS if name in request.args}
 
 
+def cursor_arguments() -> tuple[Cursor | None, Cursor | None]:
+    """A page's `?older=` and `?newer=` (missing or empty: None); 400 naming a malformed one."""
+    return cursor_argument("older"), cursor_argument("newer")
+
+
 def cursor_argument(name: str) -> Cursor | None:
-    """`?name=` as a cursor (missing or empty: None); 400 naming it if malformed."""
     raw = request.args.get(name, "")
     if raw == "":
         return None
-    match = CURSOR.fullmatch(raw)
-    if match is None or int(match.group(2)) > MAX_ID:
-        abort(400, description=f"{name}: must be a page cursor such as 1767225600000000-42")
-    micros, id = int(match.group(1)), int(match.group(2))
-    try:
-        return Cursor(EPOCH + micros * MICROSECOND, id)
-    except OverflowError:
-        abort(400, description=f"{name}: that cursor is out of range")
+    cursor = Cursor.parse(raw)
+    if cursor is None:
+        abort(400, description=f"{name}: must be a page cursor such as {CURSOR_EXAMPLE}")
+    return cursor
 
 
 def int_argument(name: str, default: int | None = None) -> int | None:
