@@ -7,9 +7,14 @@ validator), so the document cannot drift from what the API does.
 import base64
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -666,3 +671,46 @@ def test_the_sign_in_name_is_as_long_as_the_users_column(client):
     assert re.search(
         rf'<input[^>]*maxlength="{limit}"[^>]*name="name"', client.get("/auth/sign-in").text
     )
+
+
+LIMIT_CHANGED = """
+import re, sys
+import flask_migrate
+from blog import create_app
+from blog.api import schemas
+from blog.posts.forms import PostForm
+
+app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": sys.argv[1], "WTF_CSRF_ENABLED": False})
+with app.app_context():
+    flask_migrate.upgrade()
+with app.test_request_context():
+    form = str(PostForm().title)
+document = app.test_client().get("/api/openapi.json").json
+errors = [schemas.PostCreate().validate({"title": "x" * n, "body": "b"}) for n in (150, 151)]
+print(re.search(r'maxlength="(\\d+)"', form)[1])
+print(document["components"]["schemas"]["PostCreate"]["properties"]["title"]["maxLength"])
+print(sorted(errors[0]), sorted(errors[1]))
+"""
+
+
+def test_a_limit_changed_on_the_model_changes_the_form_the_api_and_the_document(tmp_path):
+    """Edit TITLE_LENGTH in a copy of the project, and nothing else: the form's maxlength,
+    the API's validation and the document's maxLength all follow."""
+    project = Path(__file__).resolve().parent.parent
+    for name in ("blog", "migrations"):
+        shutil.copytree(project / name, tmp_path / name, ignore=shutil.ignore_patterns("*.db"))
+    shutil.copy(project / "config.py", tmp_path)
+    models = tmp_path / "blog" / "models.py"
+    source = models.read_text()
+    assert "\nTITLE_LENGTH = 200\n" in source
+    models.write_text(source.replace("\nTITLE_LENGTH = 200\n", "\nTITLE_LENGTH = 150\n"))
+    run = subprocess.run(
+        [sys.executable, "-c", LIMIT_CHANGED, f"sqlite:///{tmp_path / 'limit.db'}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.splitlines()[-3:] == ["150", "150", "[] ['title']"]  # after the access log

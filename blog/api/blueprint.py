@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import UnprocessableEntity
 
 NOT_JSON = "Send JSON, with Content-Type: application/json."
@@ -27,6 +28,14 @@ class InvalidFields(UnprocessableEntity):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("Some fields are not valid: see fields.")
         self.fields = fields
+
+
+class FieldConflict(Conflict):
+    """409: the request is valid, but one field does not fit the data there is."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.fields = {field: message}
 
 
 class InvalidArguments(BadRequest):

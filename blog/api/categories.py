@@ -6,9 +6,9 @@ from typing import Any
 from flask import Response
 from flask import url_for
 from sqlalchemy import Row
-from werkzeug.exceptions import Conflict
 
 from blog.api import schemas
+from blog.api.blueprint import FieldConflict
 from blog.api.blueprint import bp
 from blog.api.document import LOCATION
 from blog.api.document import WRITE_ERRORS
@@ -25,12 +25,6 @@ from blog.models import Category
 from blog.models import categories_with_post_counts
 
 CATEGORY = "/categories/<id:category_id>"
-
-
-class DuplicateName(Conflict):
-    def __init__(self) -> None:
-        super().__init__(DUPLICATE_NAME)
-        self.fields = {"name": DUPLICATE_NAME}
 
 
 @bp.get("/categories")
@@ -73,7 +67,7 @@ def create_category(values: dict[str, Any]) -> tuple[Row[Any], dict[str, str]]:
     """Make a category"""
     new = Category(name=values["name"])
     if not save_category(new):
-        raise DuplicateName()
+        raise FieldConflict("name", DUPLICATE_NAME)
     location = url_for("api.category", category_id=new.id)
     return category_with_post_count(new.id), {"Location": location}
 
@@ -90,7 +84,7 @@ def rename_category(values: dict[str, Any], category_id: int) -> Row[Any]:
     if "name" in values:
         found.name = values["name"]
         if not save_category(found):
-            raise DuplicateName()
+            raise FieldConflict("name", DUPLICATE_NAME)
     return category_with_post_count(category_id)
 
 

@@ -7,9 +7,9 @@ from flask import Response
 from flask import g
 from flask import url_for
 from sqlalchemy import Row
-from werkzeug.exceptions import Conflict
 
 from blog.api import schemas
+from blog.api.blueprint import FieldConflict
 from blog.api.blueprint import bp
 from blog.api.document import LOCATION
 from blog.api.document import WRITE_ERRORS
@@ -28,12 +28,6 @@ from blog.posts.service import read_post
 from blog.posts.service import save_post
 
 POST = "/posts/<post_key:post>"
-
-
-class CategoryNotThere(Conflict):
-    def __init__(self) -> None:
-        super().__init__(NO_SUCH_CATEGORY)
-        self.fields = {"category_id": NO_SUCH_CATEGORY}
 
 
 @bp.get("/posts")
@@ -102,4 +96,4 @@ def save(post: Post, *, new: bool) -> None:
     try:
         save_post(post, new=new)
     except UnknownCategory:
-        raise CategoryNotThere() from None
+        raise FieldConflict("category_id", NO_SUCH_CATEGORY) from None

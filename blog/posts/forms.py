@@ -2,7 +2,6 @@
 
 from sqlalchemy import select
 from wtforms import SelectField
-from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -16,9 +15,9 @@ from blog.models import TITLE_LENGTH
 from blog.models import Category
 from blog.rendering import check_rendered_size
 from blog.web.forms import PageForm
+from blog.web.forms import line_field
 from blog.web.forms import optional_id
 from blog.web.forms import printable_text
-from blog.web.forms import strip
 
 UNKNOWN_CATEGORY = "Choose a category from the list."
 
@@ -33,15 +32,7 @@ def renders_within_limit(form: PageForm, field: TextAreaField) -> None:
 
 
 class PostForm(PageForm):
-    title = StringField(
-        "Title",
-        validators=[
-            DataRequired("Give the post a title."),
-            Length(max=TITLE_LENGTH),
-            printable_text,
-        ],
-        filters=[strip],
-    )
+    title = line_field("Title", "Give the post a title.", TITLE_LENGTH)
     body = TextAreaField(
         "Body",
         validators=[

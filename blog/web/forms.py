@@ -6,7 +6,10 @@ from flask import render_template
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms import StringField
 from wtforms import SubmitField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from blog.web.converters import parse_id
@@ -45,6 +48,13 @@ def printable_text(form: FlaskForm, field: Field) -> None:
     """Validator: reject text with control characters, instead of failing in the database."""
     if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
         raise ValidationError(NO_CONTROL_CHARACTERS)
+
+
+def line_field(label: str, missing: str, max_length: int) -> StringField:
+    """A one-line text field (a title, a name): required, at most `max_length` characters,
+    no control characters, kept without its surrounding whitespace."""
+    validators = [DataRequired(missing), Length(max=max_length), printable_text]
+    return StringField(label, validators=validators, filters=[strip])
 
 
 def strip(value: str | None) -> str | None:
