@@ -1,8 +1,11 @@
-"""The `api` blueprint, mounted at /api (its routes live in the modules beside this one),
-and how it reads a request: a JSON body or a query string, checked against a schema, or a
-4xx in the one error shape (blog.web.errors) naming each field."""
+"""The `api` blueprint, mounted at /api (its routes live in the modules beside this one):
+how it reads a request (a JSON body or a query string, checked against a schema, or a 4xx
+in the one error shape of blog.web.errors, naming each field), and what each route tells
+the document of itself."""
 
+import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 from typing import NoReturn
 
@@ -13,37 +16,27 @@ from marshmallow import Schema
 from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import BadRequest
-from werkzeug.exceptions import Conflict
-from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.exceptions import HTTPException
 
 NOT_JSON = "Send JSON, with Content-Type: application/json."
 MALFORMED_JSON = "The body is not valid JSON."
 NOT_AN_OBJECT = "The body must be a JSON object."
+SEE_FIELDS = "Some fields are not valid: see fields."
+SEE_ARGUMENTS = "Some query arguments are not valid: see fields."
 
 
-class InvalidFields(UnprocessableEntity):
-    """422 with a message per field: `{"error": {..., "fields": {"title": "..."}}}`."""
+class FieldErrors(HTTPException):
+    """A 4xx with a message per field: `{"error": {..., "fields": {"title": "..."}}}`."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("Some fields are not valid: see fields.")
-        self.fields = fields
-
-
-class FieldConflict(Conflict):
-    """409: the request is valid, but one field does not fit the data there is."""
-
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, code: int, fields: dict[str, str], message: str = SEE_FIELDS) -> None:
         super().__init__(message)
-        self.fields = {field: message}
-
-
-class InvalidArguments(BadRequest):
-    """400 with a message per query argument."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("Some query arguments are not valid: see fields.")
+        self.code = code
         self.fields = fields
+
+
+def conflict(field: str, message: str) -> FieldErrors:
+    """409: the request is valid, but `field` does not fit the data there is."""
+    return FieldErrors(409, {field: message}, message)
 
 
 class Parser(FlaskParser):
@@ -63,16 +56,34 @@ class Parser(FlaskParser):
         if "_schema" in messages:  # the body is JSON, but a list or a string
             abort(422, description=NOT_AN_OBJECT)
         fields = {name: " ".join(problems) for name, problems in messages.items()}
-        raise (InvalidArguments if location == "query" else InvalidFields)(fields)
+        if location == "query":
+            raise FieldErrors(400, fields, SEE_ARGUMENTS)
+        raise FieldErrors(422, fields)
 
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def route(self, rule: str, *, reads_database: bool = True, **options: Any) -> Any:
+        """Register a view. Its operationId is its name in camelCase (list_posts:
+        listPosts) unless it says otherwise; it may answer 503 if it reads the database."""
+
+        def register(view: Any) -> Any:
+            manual = getattr(view, "_apidoc", {}).get("manual_doc", {})
+            operation_id = manual.get("operationId") or re.sub(
+                r"_(\w)", lambda m: m[1].upper(), view.__name__
+            )
+            view = self.doc(operationId=operation_id)(view)
+            if reads_database:
+                view = self.errors(503)(view)
+            return super(Blueprint, self).route(rule, **options)(view)
+
+        return register
+
     def body(self, schema: type[Schema]) -> Callable[[Any], Any]:
         """The view takes the request's JSON body, checked against `schema`."""
-        decorator: Callable[[Any], Any] = self.arguments(schema, error_status_code=422)
-        return decorator
+        arguments = self.arguments(schema, error_status_code=422)
+        return lambda view: arguments(self.errors(400, 413, 415)(view))
 
     def query(self, schema: type[Schema]) -> Callable[[Any], Any]:
         """The view takes the request's query arguments, checked against `schema`."""
@@ -80,6 +91,16 @@ class Blueprint(flask_smorest.Blueprint):
             schema, location="query", error_status_code=400
         )
         return decorator
+
+    def errors(self, *statuses: int) -> Callable[[Any], Any]:
+        """Document these error responses of a view (blog.api.document describes each)."""
+
+        def document(view: Any) -> Any:
+            for status in statuses:
+                view = self.alt_response(status, response=HTTPStatus(status).name)(view)
+            return view
+
+        return document
 
 
 bp = Blueprint("api", __name__, description="Posts and categories.")

@@ -54,7 +54,6 @@ ERRORS = {
     429: ("Too many failed sign-ins for this name: refused for a while.", RETRY_AFTER),
     503: ("The database is busy or out of reach: try again.", RETRY_AFTER),
 }
-WRITE_ERRORS = (400, 413, 415, 422)
 
 
 class Api(flask_smorest.Api):
@@ -101,18 +100,7 @@ def path_schema(schema: dict[str, Any]) -> Callable[[BaseConverter], dict[str, A
     return lambda converter: schema
 
 
-def errors(*statuses: int) -> Callable[[Any], Any]:
-    """Document these error responses of a route, and 503: every one reads the database."""
-
-    def document(view: Any) -> Any:
-        for status in (*statuses, 503):
-            view = bp.alt_response(status, response=HTTPStatus(status).name)(view)
-        return view
-
-    return document
-
-
-@bp.get("/openapi.json")
+@bp.get("/openapi.json", reads_database=False)
 @bp.doc(
     operationId="getOpenAPI",
     responses={"200": {"description": "OpenAPI 3.1", "content": {JSON: {"schema": {}}}}},

@@ -1,9 +1,7 @@
 """What the API takes and gives, as marshmallow schemas: each one validates a request or
-shapes a response, and is what the OpenAPI document says of it (apispec reads them).
-
-The limits come from the models (blog.models), the text rules from the forms' (blog.web.forms),
-the cursor format from the pages' (blog.web.pagination): one home each.
-"""
+shapes a response, and is what the OpenAPI document says of it (apispec reads them). The
+limits come from blog.models, the text rules from blog.web.forms, the cursor format from
+blog.web.pagination: one home each."""
 
 import re
 from typing import Any
@@ -15,26 +13,18 @@ from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
-from blog.models import CATEGORY_NAME_LENGTH
-from blog.models import MAX_BODY_LENGTH
-from blog.models import TITLE_LENGTH
-from blog.posts.links import post_key
-from blog.posts.links import post_url
-from blog.rendering import check_rendered_size
-from blog.slugs import SLUG_LENGTH
-from blog.slugs import SLUG_PATTERN
+from blog import models
+from blog import rendering
+from blog import slugs
+from blog.posts import links
+from blog.web import forms
+from blog.web import pagination
 from blog.web.converters import MAX_ID
 from blog.web.converters import parse_id
-from blog.web.forms import CONTROL
-from blog.web.forms import CONTROL_CHARACTERS
-from blog.web.forms import NO_CONTROL_CHARACTERS
-from blog.web.pagination import CURSOR
-from blog.web.pagination import CURSOR_EXAMPLE
-from blog.web.pagination import Cursor
 
 # Some character that is neither whitespace nor a control character, and no control
 # character anywhere: the text rule, written so that the document can say it too.
-NOT_BLANK = f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$"
+NOT_BLANK = f"^[^{forms.CONTROL}]*[^\\s{forms.CONTROL}][^{forms.CONTROL}]*$"
 REQUIRED: dict[str, Any] = {"required": "This field is required.", "null": "Must not be null."}
 
 
@@ -66,8 +56,8 @@ class Printable(validate.Validator):
     regex = re.compile(NOT_BLANK)  # what apispec reads, for the document's `pattern`
 
     def __call__(self, value: str) -> str:
-        if CONTROL_CHARACTERS.search(value):
-            raise ValidationError(NO_CONTROL_CHARACTERS)
+        if forms.CONTROL_CHARACTERS.search(value):
+            raise ValidationError(forms.NO_CONTROL_CHARACTERS)
         if value and self.regex.match(value) is None:  # an empty one is Length's to refuse
             raise ValidationError("Must not be blank.")
         return value
@@ -75,9 +65,9 @@ class Printable(validate.Validator):
 
 def renders_within_limit(body: str) -> None:
     """A body's HTML must fit (blog.rendering); a body too long is refused unrendered."""
-    if len(body) <= MAX_BODY_LENGTH:
+    if len(body) <= models.MAX_BODY_LENGTH:
         try:
-            check_rendered_size(body)
+            rendering.check_rendered_size(body)
         except ValueError as error:
             raise ValidationError(str(error)) from None
 
@@ -108,21 +98,23 @@ class RowId(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class PageCursor(fields.Field[Cursor]):
+class PageCursor(fields.Field[pagination.Cursor]):
     """A place in the list of posts, as the `next` and `prev` links give it."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
             "type": "string",
-            "pattern": f"^{CURSOR.pattern}$",
-            "example": CURSOR_EXAMPLE,
+            "pattern": f"^{pagination.CURSOR.pattern}$",
+            "example": pagination.CURSOR_EXAMPLE,
         }
         super().__init__(metadata={**metadata, **kwargs.pop("metadata", {})}, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
-        cursor = Cursor.parse(value) if isinstance(value, str) else None
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> pagination.Cursor:
+        cursor = pagination.Cursor.parse(value) if isinstance(value, str) else None
         if cursor is None:
-            raise ValidationError(f"Must be a page cursor such as {CURSOR_EXAMPLE}.")
+            raise ValidationError(f"Must be a page cursor such as {pagination.CURSOR_EXAMPLE}.")
         return cursor
 
 
@@ -157,9 +149,9 @@ class Answer(Schema):
 
 
 class PostCreate(Schema):
-    title = Text(TITLE_LENGTH, required=True)
+    title = Text(models.TITLE_LENGTH, required=True)
     body = Text(
-        MAX_BODY_LENGTH,
+        models.MAX_BODY_LENGTH,
         strip=False,
         required=True,
         validate=[renders_within_limit],
@@ -179,7 +171,7 @@ class PostChange(PostCreate):
 
 
 class CategoryCreate(Schema):
-    name = Text(CATEGORY_NAME_LENGTH, required=True)
+    name = Text(models.CATEGORY_NAME_LENGTH, required=True)
 
 
 class CategoryChange(CategoryCreate):
@@ -238,16 +230,16 @@ class Post(Answer):
     slug = fields.String(
         allow_none=True,
         metadata={
-            "pattern": f"^{SLUG_PATTERN}$",
-            "maxLength": SLUG_LENGTH,
+            "pattern": f"^{slugs.SLUG_PATTERN}$",
+            "maxLength": slugs.SLUG_LENGTH,
             "description": "The post's name in its URLs, made from its title when it was"
             " written and never changed. null only during a deploy, for a post the previous"
             " release wrote, until the deploy's post-deploy step.",
         },
     )
     # Its slug, or its id until a deploy is complete, as on the pages.
-    url = link(lambda row: url_for("api.post", post=post_key(row)), "/api/posts/<slug>")
-    html_url = link(post_url, "The post's page: /posts/<slug>.")
+    url = link(lambda row: url_for("api.post", post=links.post_key(row)), "/api/posts/<slug>")
+    html_url = link(links.post_url, "The post's page: /posts/<slug>.")
 
 
 class Category(Answer):
