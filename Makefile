@@ -56,7 +56,8 @@ lint-migrations: $(VENV)/.installed-lint  ## flask db lint, and squawk on each r
 test-previous-release: $(VENV)/.installed-test  ## the previous release's page and API tests on this schema
 	TEST_POSTGRESQL_URL='$(TEST_POSTGRESQL_URL)' BIN=$(BIN) scripts/previous-release
 
-bench-http: $(VENV)/.installed-app  ## pages under wrk against a bare Flask app (takes minutes)
+# .installed-test, for psycopg: the pages are measured on PostgreSQL too when it answers.
+bench-http: $(VENV)/.installed-test  ## pages under wrk against a bare Flask app, on SQLite and PostgreSQL (takes minutes)
 	@command -v wrk >/dev/null || apt-get install -y wrk \
 		|| { echo "benchmarks/pages.py needs wrk: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python benchmarks/pages.py

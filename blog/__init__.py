@@ -24,6 +24,7 @@ from blog.web.converters import SlugConverter
 from blog.web.logs import register_logging
 from blog.web.security import register_security_headers
 from blog.web.templating import register_template_filters
+from config import engine_binds
 from config import engine_options
 from config import get_config
 
@@ -56,12 +57,9 @@ def load_config(app: Flask, config_name: str | None, overrides: Mapping[str, Any
     """Read the environment's configuration; refuse to go on if it cannot run."""
     app.config.from_object(get_config(config_name))
     app.config.update(overrides or {})
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        engine_options(
-            app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_CONNECT_TIMEOUT"]
-        ),
-    )
+    url, timeout = app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_CONNECT_TIMEOUT"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, timeout))
+    app.config.setdefault("SQLALCHEMY_BINDS", engine_binds(url, timeout))
 
 
 def register_extensions(app: Flask) -> None:

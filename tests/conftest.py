@@ -273,21 +273,24 @@ def rival(app: Flask) -> Callable[[str, str], AbstractContextManager[None]]:
 
 @pytest.fixture
 def sql(app: Flask) -> Callable[[Callable[[], object]], list[str]]:
-    """`sql(action)`: the SQL statements the app runs while `action()` runs."""
+    """`sql(action)`: the SQL statements the app runs while `action()` runs, on any of
+    its engines."""
 
     def capture(action: Callable[[], object]) -> list[str]:
         with app.app_context():
-            engine = db.engine
+            engines = list(db.engines.values())
         statements: list[str] = []
 
         def record(connection, cursor, statement, *args) -> None:
             statements.append(statement)
 
-        event.listen(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", record)
         try:
             action()
         finally:
-            event.remove(engine, "before_cursor_execute", record)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
         return statements
 
     return capture

@@ -53,7 +53,8 @@ def make_app(database_url: str | URL, **overrides: object) -> Flask:
 def dispose(app: Flask) -> None:
     """Close the app's pooled connections, so its database can go."""
     with app.app_context():
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 def migrate_to_head(url: URL) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from blog.health import release_complete
 from blog.models import Category
 from blog.models import Post
 from blog.web.pagination import Cursor
+from config import READ_COUNTS
 from tests.helpers import http_post
 from tests.helpers import listed_posts
 from tests.helpers import listed_titles
@@ -279,6 +281,31 @@ def test_a_read_is_one_statement_where_an_update_can_return_rows(app, client, sa
         assert statements[0].startswith("UPDATE") and "RETURNING" in statements[0]
     else:  # MariaDB: the UPDATE, then the post
         assert [s.split()[0] for s in statements] == ["UPDATE", "SELECT"]
+
+
+@pytest.mark.engines("postgresql")
+def test_a_read_alone_commits_without_waiting_for_the_disk(app, client, author, save, sql):
+    """On PostgreSQL the read is counted by an engine of its own, whose commits do not wait
+    for the WAL to reach the disk; every other write goes through the app's engine, whose
+    commits do."""
+    save(Post(title="Counted", body="b"))
+    with app.app_context():
+        counts, main = db.engines[READ_COUNTS], db.engine
+    seen: dict[str, list[str]] = {"counts": [], "main": []}
+    for name, engine in (("counts", counts), ("main", main)):
+        event.listen(
+            engine, "before_cursor_execute", lambda *a, name=name: seen[name].append(a[2])
+        )
+    client.get("/posts/counted")
+    client.post("/posts/new", data={"title": "T", "body": "b"})
+    assert [s.split()[0] for s in seen["counts"]] == ["UPDATE"]
+    assert any(s.startswith("INSERT INTO posts") for s in seen["main"])
+    assert not any(s.startswith("UPDATE posts SET read_count") for s in seen["main"])
+    for engine, setting in ((counts, "off"), (main, "on")):
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == setting
+    with app.app_context():
+        assert get_post(app, 1).read_count == 1
 
 
 def test_concurrent_reads_lose_no_count(app, save):

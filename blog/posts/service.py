@@ -17,6 +17,7 @@ from blog.models import Post
 from blog.models import post_names
 from blog.models import posts_with_names
 from blog.sqlite import queued_write
+from config import READ_COUNTS
 
 NO_SUCH_POST = "No such post."
 NOT_YOUR_POST = "Only the author of this post can change it."
@@ -60,9 +61,10 @@ def read_post(key: int | str) -> Row[*tuple[Any, ...]]:
     """Count one read of a post, found by its id (an int) or its slug (a str), and return
     it with its names (a row); 404 if none."""
     queries = BY_SLUG if isinstance(key, str) else BY_ID
-    # One connection straight from the engine: a read needs no ORM session, whose work
-    # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py).
-    with db.engine.connect() as connection:
+    # One connection straight from an engine: a read needs no ORM session, whose work
+    # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py);
+    # on PostgreSQL, they have an engine of their own (config.engine_binds).
+    with db.engines.get(READ_COUNTS, db.engine).connect() as connection:
         if connection.dialect.update_returning:
             with queued_write(connection):
                 result = connection.execute(queries.count_read_returning_post, {"key": key})
