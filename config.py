@@ -169,23 +169,24 @@ def engine_options(database_url: str, connect_timeout: int) -> dict[str, Any]:
     return {}
 
 
-# On PostgreSQL, reads are counted through an engine of their own (blog.posts.service).
-READ_COUNTS = "read_counts"
+# On PostgreSQL, the statements that stand alone have an engine of their own.
+STANDALONE = "standalone"
 
 
 def engine_binds(database_url: str, connect_timeout: int) -> dict[str, Any]:
-    """Flask-SQLAlchemy's binds: on PostgreSQL, READ_COUNTS, whose connections commit each
-    statement on its own (no BEGIN and COMMIT to wait for) and without waiting for the WAL
-    to reach the disk. A crash of the server may then lose the last fraction of a second
-    of read counts (three times wal_writer_delay at most: 600 ms by default), never a
-    post: every other write goes through the app's engine, which waits as ever. A clean
-    shutdown loses none."""
+    """Flask-SQLAlchemy's binds: on PostgreSQL, STANDALONE, for the busiest pages' single
+    statements (a post's read count, a page of posts). Its connections commit each
+    statement by itself, so a page costs no BEGIN and COMMIT or ROLLBACK round trips, and
+    without waiting for the WAL to reach the disk. A crash of the server may then lose the
+    last fraction of a second of read counts (three times wal_writer_delay at most: 600 ms
+    by default), never a post: every other write goes through the app's engine, which
+    waits as ever. A clean shutdown loses none."""
     if not database_url.startswith("postgresql"):
         return {}
     options = engine_options(database_url, connect_timeout)
     connect_args = {**options["connect_args"], "options": "-c synchronous_commit=off"}
     return {
-        READ_COUNTS: {
+        STANDALONE: {
             **options,
             "url": database_url,
             "isolation_level": "AUTOCOMMIT",

@@ -35,6 +35,7 @@ from blog.models import Post
 from blog.models import post_summaries
 from blog.web.converters import MAX_ID
 from blog.web.converters import parse_id
+from config import STANDALONE
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -96,7 +97,10 @@ def page_of_posts(
     if cursor is not None:
         parameters.update(created_at=cursor.created_at, id=cursor.id)
     query = summaries_page(direction, by_category=category_id is not None)
-    rows = db.session.execute(query, parameters).all()
+    # One statement, from a connection of its own: no ORM session and, on PostgreSQL, no
+    # transaction around it (config.engine_binds).
+    with db.engines.get(STANDALONE, db.engine).connect() as connection:
+        rows = connection.execute(query, parameters).all()
     if newer is not None:
         if len(rows) < per_page:  # the top: what the newest page shows, or part of it
             abort(redirect(url_without_cursor()))
