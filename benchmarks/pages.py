@@ -609,6 +609,7 @@ def floor_app(directory: Path, venv: Path, database: Path) -> Path:
     for name in FLOOR_PACKAGES:
         shutil.copytree(ROOT / "blog" / name, home / "blog" / name, ignore=ignore)
     shutil.copyfile(FLOOR_APP, home / "blog" / "__init__.py")
+    shutil.copyfile(ROOT / "config.py", home / "config.py")  # blog/extensions.py reads it
     rules = url_rules(venv, database)
     (home / "blog" / "rules.py").write_text(f"RULES = {rules!r}\n")
     shutil.copytree(ROOT / "migrations", home / "migrations", ignore=ignore)

@@ -9,7 +9,10 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy import Table
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from config import STANDALONE
 
 # Every constraint and index gets a predictable name, so any migration can drop or alter
 # it later, on every database (SQLite included, where batch mode recreates tables by name).
@@ -42,6 +45,13 @@ if TYPE_CHECKING:
 
 else:
     Model = db.Model
+
+
+def standalone_engine() -> Engine:
+    """The engine for a statement that stands alone (config.engine_binds): PostgreSQL's
+    own bind for it, or the app's engine on other databases."""
+    return db.engines.get(STANDALONE, db.engine)
+
 
 migrate = Migrate()
 csrf = CSRFProtect()

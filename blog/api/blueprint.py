@@ -69,11 +69,9 @@ class Blueprint(flask_smorest.Blueprint):
         listPosts) unless it says otherwise; it may answer 503 if it reads the database."""
 
         def register(view: Any) -> Any:
-            manual = getattr(view, "_apidoc", {}).get("manual_doc", {})
-            operation_id = manual.get("operationId") or re.sub(
-                r"_(\w)", lambda m: m[1].upper(), view.__name__
-            )
-            view = self.doc(operationId=operation_id)(view)
+            if "operationId" not in getattr(view, "_apidoc", {}).get("manual_doc", {}):
+                camel_case = re.sub(r"_(\w)", lambda m: m[1].upper(), view.__name__)
+                view = self.doc(operationId=camel_case)(view)
             if reads_database:
                 view = self.errors(503)(view)
             return super(Blueprint, self).route(rule, **options)(view)

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from blog.categories.service import category_exists
 from blog.extensions import db
+from blog.extensions import standalone_engine
 from blog.models import Post
 from blog.models import post_names
 from blog.models import posts_with_names
 from blog.sqlite import queued_write
-from config import STANDALONE
 
 NO_SUCH_POST = "No such post."
 NOT_YOUR_POST = "Only the author of this post can change it."
@@ -64,7 +64,7 @@ def read_post(key: int | str) -> Row[*tuple[Any, ...]]:
     # One connection straight from an engine: a read needs no ORM session, whose work
     # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py);
     # on PostgreSQL, they commit alone, without waiting for the disk (config.engine_binds).
-    with db.engines.get(STANDALONE, db.engine).connect() as connection:
+    with standalone_engine().connect() as connection:
         if connection.dialect.update_returning:
             with queued_write(connection):
                 result = connection.execute(queries.count_read_returning_post, {"key": key})

@@ -30,12 +30,11 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import BindParameter
 
-from blog.extensions import db
+from blog.extensions import standalone_engine
 from blog.models import Post
 from blog.models import post_summaries
 from blog.web.converters import MAX_ID
 from blog.web.converters import parse_id
-from config import STANDALONE
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -99,7 +98,7 @@ def page_of_posts(
     query = summaries_page(direction, by_category=category_id is not None)
     # One statement, from a connection of its own: no ORM session and, on PostgreSQL, no
     # transaction around it (config.engine_binds).
-    with db.engines.get(STANDALONE, db.engine).connect() as connection:
+    with standalone_engine().connect() as connection:
         rows = connection.execute(query, parameters).all()
     if newer is not None:
         if len(rows) < per_page:  # the top: what the newest page shows, or part of it
