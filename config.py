@@ -161,10 +161,14 @@ def with_driver(url: str | None) -> str | None:
 
 
 def engine_options(database_url: str, connect_timeout: int) -> dict[str, Any]:
-    """SQLAlchemy engine options for `database_url`: for a server, check each pooled
-    connection before use (the server may have restarted since) and give up connecting
-    after `connect_timeout` seconds, instead of holding a worker until gunicorn kills it."""
-    if database_url.split(":", 1)[0].startswith(("postgres", "mysql", "mariadb")):
+    """SQLAlchemy engine options for `database_url`: for a server, give up connecting after
+    `connect_timeout` seconds, instead of holding a worker until gunicorn kills it, and
+    check each pooled connection before use (the server may have restarted since): by a
+    ping on MariaDB, by looking at its socket on PostgreSQL (blog.postgresql)."""
+    scheme = database_url.split(":", 1)[0]
+    if scheme.startswith("postgres"):
+        return {"connect_args": {"connect_timeout": connect_timeout}}
+    if scheme.startswith(("mysql", "mariadb")):
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": connect_timeout}}
     return {}
 

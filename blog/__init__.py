@@ -16,6 +16,7 @@ from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
 from blog.extensions import migrate
+from blog.postgresql import configure_postgresql
 from blog.sqlite import configure_sqlite
 from blog.web import errors
 from blog.web.converters import IdConverter
@@ -77,6 +78,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        for engine in db.engines.values():
+            configure_postgresql(engine)
 
 
 def register_url_converters(app: Flask) -> None:

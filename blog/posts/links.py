@@ -10,10 +10,13 @@ from blog.health import release_complete
 from blog.models import Post
 
 
-def post_key(post: Row[*tuple[Any, ...]] | Post) -> str | int:
+def post_key(post: Row[*tuple[Any, ...]] | Post, complete: bool | None = None) -> str | int:
     """What names the post in its URLs: its slug, or its id until the deploy that brings
-    slugs is complete (see blog.posts.routes.by_id)."""
-    if post.slug is None or not release_complete():
+    slugs is complete (see blog.posts.routes.by_id). A page of many posts asks
+    release_complete() once and passes the answer as `complete`."""
+    if complete is None:
+        complete = release_complete()
+    if post.slug is None or not complete:
         return post.id
     return post.slug
 

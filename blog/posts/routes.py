@@ -39,6 +39,7 @@ from blog.web.pagination import page_of_posts
 bp = Blueprint("posts", __name__, template_folder="templates")
 bp.add_app_template_filter(post_key)
 bp.add_app_template_filter(post_url)
+bp.add_app_template_global(release_complete)
 
 
 @bp.get("/")

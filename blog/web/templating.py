@@ -1,7 +1,7 @@
-"""Template helpers: timestamp filters, and the layout's fixed links built once.
+"""Template helpers: a timestamp filter, and the layout's fixed links built once.
 
 Filters, not method or function calls in the templates: Jinja calls a filter directly, but
-routes a call through its runtime, several times slower; the post list formats forty
+routes a call through its runtime, several times slower; the post list formats twenty
 timestamps a page, and every page has half a dozen fixed links (`{{ "index"|fixed_url }}`).
 """
 
@@ -14,11 +14,11 @@ from flask import request
 from flask import url_for
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 
 def register_template_filters(app: Flask) -> None:
-    app.add_template_filter(isoformat)
-    app.add_template_filter(minute)
+    app.add_template_filter(time_tag)
     app.add_template_filter(fixed_url)
 
 
@@ -34,11 +34,9 @@ def fixed_url(context: Context, endpoint: str, **values: Any) -> str:
     return urls[key]
 
 
-def isoformat(moment: datetime) -> str:
-    """For <time datetime="...">."""
-    return moment.isoformat()
-
-
-def minute(moment: datetime) -> str:
-    """For people: 2026-11-22 01:02 (all times are UTC)."""
-    return moment.strftime("%Y-%m-%d %H:%M")
+def time_tag(moment: datetime) -> Markup:
+    """`<time datetime="2026-11-22T01:02:00+00:00">2026-11-22 01:02 UTC</time>`: the moment
+    for machines and, to the minute, for people (all times are UTC). The second is cut from
+    the first: one formatting, not two, for each of the list page's twenty."""
+    machine = moment.isoformat()
+    return Markup(f'<time datetime="{machine}">{machine[:10]} {machine[11:16]} UTC</time>')
