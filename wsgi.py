@@ -12,7 +12,9 @@ from blog import create_app  # noqa: E402  (after .env, which may set BLOG_CONFI
 from config import ConfigError  # noqa: E402
 
 try:
-    app = create_app()
+    # A server runs no `flask` command: without them and Flask-Migrate, a worker never
+    # imports Alembic (blog.commands.register_commands).
+    app = create_app(commands=False)
 except ConfigError as error:
     # gunicorn prints an AppImportError as one line and stops, instead of a traceback per
     # worker and a restart loop.

@@ -1,7 +1,6 @@
 """The blog: an application factory and nothing else that runs at import."""
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,7 +14,7 @@ from blog.commands import register_commands
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
-from blog.extensions import migrate
+from blog.migrating.history import MIGRATIONS_DIRECTORY
 from blog.postgresql import configure_postgresql
 from blog.sqlite import configure_sqlite
 from blog.web import errors
@@ -29,17 +28,20 @@ from config import engine_binds
 from config import engine_options
 from config import get_config
 
-# migrations/ sits beside the package, so `flask db` finds it from any working directory.
-MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
+__all__ = ["MIGRATIONS_DIRECTORY", "create_app"]
 
 
 def create_app(
-    config_name: str | None = None, overrides: Mapping[str, Any] | None = None
+    config_name: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    commands: bool = True,
 ) -> Flask:
     """Build the app for `config_name` (default: $BLOG_CONFIG, else development).
 
-    `overrides` replaces single settings, for one test. The database is not touched:
-    the schema comes from `flask db upgrade`, never from the app.
+    `overrides` replaces single settings, for one test. `commands=False` leaves out the
+    `flask` commands and Flask-Migrate, for a WSGI server (wsgi.py), which runs none. The
+    database is not touched: the schema comes from `flask db upgrade`, never from the app.
     """
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_name, overrides)
@@ -50,7 +52,8 @@ def create_app(
     register_template_filters(app)
     errors.register_error_handlers(app)
     register_security_headers(app)
-    register_commands(app)
+    if commands:
+        register_commands(app)
     return app
 
 
@@ -64,15 +67,9 @@ def load_config(app: Flask, config_name: str | None, overrides: Mapping[str, Any
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the bare extensions from blog.extensions to this app."""
+    """Bind the bare extensions from blog.extensions to this app (Flask-Migrate, which
+    only the commands use, is bound with them)."""
     db.init_app(app)
-    migrate.init_app(
-        app,
-        db,
-        directory=str(MIGRATIONS_DIRECTORY),
-        render_as_batch=True,
-        compare_server_default=True,
-    )
     csrf.init_app(app)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: nothing for another site to forge
     login_manager.init_app(app)

@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING
 from typing import ClassVar
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -53,7 +52,6 @@ def standalone_engine() -> Engine:
     return db.engines.get(STANDALONE, db.engine)
 
 
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 # Pages that need a signed-in user send others here, with `?next=` to come back.

@@ -2,17 +2,18 @@
 this release)."""
 
 import time
-from typing import NamedTuple
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Blueprint
 from flask import current_app
+from sqlalchemy import column
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import table
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog.extensions import db
-from blog.extensions import migrate
-from blog.migrating.phases import servable_revisions
+from blog.migrating.history import History
+from blog.migrating.history import read_history
 
 bp = Blueprint("health", __name__)
 
@@ -71,10 +72,18 @@ def database_state(current: tuple[str, ...]) -> str:
     return BEHIND
 
 
+# Alembic's record of where the database is (its default name, which env.py keeps).
+VERSION_TABLE = table("alembic_version", column("version_num"))
+
+
 def database_revisions() -> tuple[str, ...]:
-    """The revisions the database's alembic_version records (empty before any migration)."""
+    """The revisions the database's alembic_version records (empty before any migration).
+    Read as a plain table, as Alembic's MigrationContext would: without importing Alembic
+    (blog.migrating.history)."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_heads()
+        if not inspect(connection).has_table(VERSION_TABLE.name):
+            return ()
+        return tuple(connection.execute(select(VERSION_TABLE.c.version_num)).scalars())
 
 
 def release_complete() -> bool:
@@ -103,23 +112,9 @@ def release_complete() -> bool:
     return complete
 
 
-class History(NamedTuple):
-    """This release's migrations, as /readyz and release_complete() need them."""
-
-    head: str | None  # None before the first revision
-    revisions: frozenset[str]
-    # What the code can serve on: head, and down to the pre-deploy head.
-    servable: frozenset[str]
-
-
 def migration_history() -> History:
     """This release's head revision and all its revisions, read from disk once per app."""
     cached: History | None = current_app.extensions.get("blog.migration_history")
     if cached is None:
-        scripts = ScriptDirectory.from_config(migrate.get_config())
-        cached = current_app.extensions["blog.migration_history"] = History(
-            head=scripts.get_current_head(),
-            revisions=frozenset(script.revision for script in scripts.walk_revisions()),
-            servable=servable_revisions(scripts),
-        )
+        cached = current_app.extensions["blog.migration_history"] = read_history()
     return cached

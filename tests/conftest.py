@@ -24,8 +24,8 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 
 from blog.auth.accounts import create_user
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from tests.databases import SERVER_VARIABLES
 from tests.databases import Database
 from tests.databases import SQLiteDatabase

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from blog.migrating.history import read_history
 from blog.migrating.phases import PhaseError
 from blog.migrating.phases import deploy_plan
-from blog.migrating.phases import servable_revisions
 from tests.history import HEAD
 from tests.history import PRE_DEPLOY_HEAD
 from tests.history import SLUG_REQUIRED
@@ -99,7 +99,7 @@ def test_the_plan_splits_the_pending_revisions_at_the_first_post_deploy_one():
     assert deploy_plan(scripts, (HEAD,)) == deploy_plan(scripts, (HEAD,))
     assert deploy_plan(scripts, (HEAD,)).post == []
     # This release serves on its pre-deploy head and on head, and on nothing older.
-    assert servable_revisions(scripts) == {PRE_DEPLOY_HEAD, HEAD}
+    assert read_history().servable == {PRE_DEPLOY_HEAD, HEAD}
 
 
 def test_the_plan_refuses_what_cannot_be_split(tmp_path):

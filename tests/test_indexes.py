@@ -5,7 +5,7 @@ import pytest
 from alembic import command
 from sqlalchemy.exc import IntegrityError
 
-from blog.extensions import migrate
+from blog.commands.migrate_extension import migrate
 from tests.history import PRE_DEPLOY_HEAD
 from tests.history import SLUG_COLUMN
 from tests.history import dialect

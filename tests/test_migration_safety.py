@@ -20,8 +20,8 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 
 import blog.migrating.retries
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from tests.databases import make_app
 from tests.history import HEAD
 from tests.history import INITIAL

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine
 from sqlalchemy import inspect
 
 from blog import MIGRATIONS_DIRECTORY
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from blog.migrating import ledger
 from tests.helpers import flask_db
 from tests.history import AUTHORS

@@ -6,8 +6,8 @@ from alembic import command
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from tests.history import HEAD
 from tests.history import PRE_DEPLOY_HEAD
 from tests.history import SLUG_INDEX

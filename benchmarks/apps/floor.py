@@ -6,12 +6,14 @@ blog/rules.py, the blog's URL rules as `flask routes` lists them."""
 import os
 
 from flask import Flask
+from flask_migrate import Migrate
 
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
-from blog.extensions import migrate
 from blog.rules import RULES
+
+migrate = Migrate()
 
 
 def page(**values: object) -> str:

@@ -7,8 +7,8 @@ from alembic.script import ScriptDirectory
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from blog.health import database_revisions
 from blog.health import migration_history
 from blog.migrating import ledger

@@ -15,8 +15,8 @@ from alembic.util import CommandError
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from blog.commands.migrate_extension import migrate
 from blog.extensions import db
-from blog.extensions import migrate
 from blog.health import database_revisions
 from blog.migrating import ledger
 from blog.migrating import lint as revision_lint

@@ -14,9 +14,14 @@ head; the phases only decide where `flask deploy` stops.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.script import Script
-from alembic.script import ScriptDirectory
+# For the type hints only: the web workers import this module's names (through
+# blog.migrating.history) and never Alembic.
+if TYPE_CHECKING:
+    from alembic.script import Script
+    from alembic.script import ScriptDirectory
 
 PRE_DEPLOY = "pre-deploy"
 POST_DEPLOY = "post-deploy"
@@ -27,18 +32,23 @@ class PhaseError(Exception):
     """A revision's phase, or their order, that `flask deploy` cannot follow: one line."""
 
 
-def phase(script: Script) -> str:
+def phase(script: "Script") -> str:
     """The revision's phase: its module's `phase`, "pre-deploy" when it has none."""
     value = getattr(script.module, "phase", PRE_DEPLOY)
-    if value not in PHASES:
-        raise PhaseError(
-            f"revision {script.revision} ({script.path}): phase must be"
-            f" {' or '.join(map(repr, PHASES))}, not {value!r}"
-        )
+    check_phase(script.revision, script.path, value)
     return value
 
 
-def pending(scripts: ScriptDirectory, current: tuple[str, ...]) -> list[Script]:
+def check_phase(revision: str, path: str | Path, value: object) -> None:
+    """Refuse a phase that is neither, naming the revision and its file."""
+    if value not in PHASES:
+        raise PhaseError(
+            f"revision {revision} ({path}): phase must be"
+            f" {' or '.join(map(repr, PHASES))}, not {value!r}"
+        )
+
+
+def pending(scripts: "ScriptDirectory", current: tuple[str, ...]) -> list["Script"]:
     """The revisions between the database's and head, oldest first."""
     start = current[0] if current else "base"
     return list(reversed(list(scripts.iterate_revisions("heads", start))))
@@ -48,11 +58,11 @@ def pending(scripts: ScriptDirectory, current: tuple[str, ...]) -> list[Script]:
 class DeployPlan:
     """What `flask deploy` applies now (`pre`), and what waits for `--post`."""
 
-    pre: list[Script]
-    post: list[Script]
+    pre: list["Script"]
+    post: list["Script"]
 
 
-def deploy_plan(scripts: ScriptDirectory, current: tuple[str, ...]) -> DeployPlan:
+def deploy_plan(scripts: "ScriptDirectory", current: tuple[str, ...]) -> DeployPlan:
     """Split the pending revisions at the first post-deploy one.
 
     A pre-deploy revision behind a post-deploy one cannot run before the new release
@@ -73,15 +83,3 @@ def deploy_plan(scripts: ScriptDirectory, current: tuple[str, ...]) -> DeployPla
             " first; otherwise give it a place after the pre-deploy revisions"
         )
     return DeployPlan(pre=pre, post=post)
-
-
-def servable_revisions(scripts: ScriptDirectory) -> frozenset[str]:
-    """The revisions this release's code can serve on: head, and the post-deploy revisions
-    below it down to the newest pre-deploy one (the pre-deploy head), which are what the
-    database is at between `flask deploy` and `flask deploy --post`."""
-    servable = set()
-    for script in scripts.walk_revisions():  # newest first
-        servable.add(script.revision)
-        if phase(script) == PRE_DEPLOY:
-            break
-    return frozenset(servable)
