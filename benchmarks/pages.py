@@ -28,6 +28,9 @@ named after their engine ("sqlite detail @10k", "pg detail @10k"):
   visitor without a session: from its one-second cache (blog/web/page_cache.py).
 - list p1: the same page rendered every time (PAGE_CACHE_SECONDS=0, as for the rest
   below), at 10k and at 1M posts.
+- tutorial list: the list's first page at 10k as the Flask tutorial would write it
+  (benchmarks/apps/tutorial_list.py: the same query and HTML through the bare driver, and
+  none of the blog's features), for what the page itself costs; printed without a target.
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).
 - detail: `/posts/<slug>` (`post-<n>`), a random post per request, at 10k and at 1M; each
   also counts a read (an UPDATE and a COMMIT).
@@ -86,6 +89,7 @@ WRK_SCRIPT = HERE / "wrk_count.lua"
 GUNICORN_CONFIG = HERE / "gunicorn_config.py"
 TUTORIAL_APP = HERE / "apps" / "tutorial.py"
 FLOOR_APP = HERE / "apps" / "floor.py"
+TUTORIAL_LIST_APP = "benchmarks.apps.tutorial_list:app"
 # The oldest page in the keyset scheme: newer than the very beginning.
 DEEP_PAGE = "/posts/?newer=0-0"
 DETAIL = "/posts/post-"  # followed by a random post's number
@@ -132,6 +136,9 @@ class Plan:
     engine: str  # "sqlite" or "pg": the start of every server's and endpoint's name
     servers: dict[str, tuple[str, str]]
     endpoints: dict[str, Endpoint]
+    # The same list page the tutorial's way (benchmarks/apps/tutorial_list.py): server
+    # name, database URL.
+    tutorial: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -392,6 +399,8 @@ def plan(engine: str, urls: dict[int, str], large: int, warm: Path | None = None
             f"{engine} detail @{large_}", large_server, DETAIL, random_ids=large
         ),
     }
+    tutorial = f"{engine} tutorial list @{small_}"
+    endpoints["tutorial list"] = Endpoint(tutorial, tutorial, "/")
     if warm:
         # A server of its own, on a copy of the file: reading one file into the page cache
         # must not warm the other.
@@ -400,7 +409,7 @@ def plan(engine: str, urls: dict[int, str], large: int, warm: Path | None = None
         endpoints["detail warm"] = Endpoint(
             f"{engine} detail @{large_}, warm", warm_server, DETAIL, random_ids=large, warm=warm
         )
-    return Plan(engine, servers, endpoints)
+    return Plan(engine, servers, endpoints, (tutorial, urls[SMALL]))
 
 
 def free_port() -> int:
@@ -772,6 +781,9 @@ def load(
             for name, (url, page_cache_seconds) in p.servers.items():
                 environ = blog_environment(url, page_cache_seconds)
                 servers[name] = Server(name, "wsgi:app", environ, directory)
+            name, url = p.tutorial
+            environ = base_environment() | {"TUTORIAL_DATABASE_URL": url}
+            servers[name] = Server(name, TUTORIAL_LIST_APP, environ, directory)
         for server in servers.values():
             server.wait()
         problems = preflight(servers, endpoints, args.posts_large)
@@ -825,6 +837,8 @@ def measure(
 RATIOS = (
     ("list cached", "hello", 0.5, ""),
     ("list small", "hello", 0.37, "every page rendered"),
+    ("tutorial list", "hello", None, "the same page, the tutorial's way"),
+    ("list small", "tutorial list", None, ""),
     ("list large", "list small", 0.8, ""),
     ("deep", "list large", 0.5, ""),
     ("detail small", "hello", 0.3, ""),
