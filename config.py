@@ -41,6 +41,8 @@ class Config:
     # After this many failed sign-ins in a row, a name is refused for a while.
     SIGN_IN_MAX_FAILURES = 5
     SIGN_IN_LOCKOUT_SECONDS = 15 * 60
+    # How often each process writes the reads it counted (blog/posts/reads.py); 0: at once.
+    READ_COUNT_FLUSH_SECONDS = 1.0
     # How long an API token from POST /api/tokens lives.
     API_TOKEN_SECONDS = 60 * 60
     # A migration that fills a column does it this many rows per statement, with this
@@ -62,6 +64,9 @@ class Config:
         )
         self.POSTS_PER_PAGE = _positive_int(environ, "POSTS_PER_PAGE", default=10)
         self.PAGE_CACHE_SECONDS = _seconds(environ, "PAGE_CACHE_SECONDS", self.PAGE_CACHE_SECONDS)
+        self.READ_COUNT_FLUSH_SECONDS = _seconds(
+            environ, "READ_COUNT_FLUSH_SECONDS", self.READ_COUNT_FLUSH_SECONDS
+        )
         self.BACKFILL_BATCH_SIZE = _positive_int(
             environ,
             "BACKFILL_BATCH_SIZE",
@@ -101,8 +106,10 @@ class TestingConfig(Config):
     TESTING = True
     # Most tests post forms without a token; tests/test_csrf.py turns it back on.
     WTF_CSRF_ENABLED = False
-    # Tests check what the database holds: tests/test_page_cache.py turns it back on.
+    # Tests check what the database holds: tests/test_page_cache.py turns it back on,
+    # tests/test_reads.py the batches of read counts.
     PAGE_CACHE_SECONDS = 0.0
+    READ_COUNT_FLUSH_SECONDS = 0.0
     # Tests migrate a database and ask its pages at once.
     SCHEMA_CHECK_SECONDS = 0.0
     # Fast hashes: the tests create many users, and test no password's strength.
@@ -179,22 +186,16 @@ STANDALONE = "standalone"
 
 def engine_binds(database_url: str, connect_timeout: int) -> dict[str, Any]:
     """Flask-SQLAlchemy's binds: on PostgreSQL, STANDALONE, for the busiest pages' single
-    statements (a post's read count, a page of posts). Its connections commit each
-    statement by itself, so a page costs no BEGIN and COMMIT or ROLLBACK round trips, and
-    without waiting for the WAL to reach the disk. A crash of the server may then lose the
-    last fraction of a second of read counts (three times wal_writer_delay at most: 600 ms
-    by default), never a post: every other write goes through the app's engine, which
-    waits as ever. A clean shutdown loses none."""
+    statements (a post, a page of posts). Its connections run each statement by itself, in
+    autocommit mode, so a page costs no BEGIN and no COMMIT or ROLLBACK round trip. Every
+    write goes through the app's engine (read counts too, in batches: blog/posts/reads.py)."""
     if not database_url.startswith("postgresql"):
         return {}
-    options = engine_options(database_url, connect_timeout)
-    connect_args = {**options["connect_args"], "options": "-c synchronous_commit=off"}
     return {
         STANDALONE: {
-            **options,
+            **engine_options(database_url, connect_timeout),
             "url": database_url,
             "isolation_level": "AUTOCOMMIT",
-            "connect_args": connect_args,
         }
     }
 

@@ -30,7 +30,8 @@ named after their engine ("sqlite detail @10k", "pg detail @10k"):
   below), at 10k and at 1M posts.
 - tutorial list: the list's first page at 10k as the Flask tutorial would write it
   (benchmarks/apps/tutorial_list.py: the same query and HTML through the bare driver, and
-  none of the blog's features), for what the page itself costs; printed without a target.
+  none of the blog's features), for what the page itself costs; the blog's rendered list
+  is checked against it (0.6, the target proposed in place of 0.37 of hello-world).
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).
 - detail: `/posts/<slug>` (`post-<n>`), a random post per request, at 10k and at 1M; each
   also counts a read (an UPDATE and a COMMIT).
@@ -837,8 +838,10 @@ def measure(
 RATIOS = (
     ("list cached", "hello", 0.5, ""),
     ("list small", "hello", 0.37, "every page rendered"),
+    # The page with none of the blog's features measures about 0.36 on SQLite and 0.29 on
+    # PostgreSQL (docs/benchmarks.md): the target proposed in place of 0.37 is a ratio to it.
     ("tutorial list", "hello", None, "the same page, the tutorial's way"),
-    ("list small", "tutorial list", None, ""),
+    ("list small", "tutorial list", 0.6, "proposed"),
     ("list large", "list small", 0.8, ""),
     ("deep", "list large", 0.5, ""),
     ("detail small", "hello", 0.3, ""),

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import validates
-from sqlalchemy.sql.elements import Label
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.types import TypeEngine
 
@@ -236,22 +235,6 @@ def posts_with_names() -> Select[*tuple[Any, ...]]:
     return select(
         *posts.c, categories.c.name.label("category_name"), users.c.name.label("author_name")
     ).select_from(posts.outerjoin(categories).outerjoin(users))
-
-
-def post_names() -> list[Label[str | None]]:
-    """A post's category and author names, as posts_with_names() labels them, in scalar
-    subqueries: for a statement that cannot join, such as an UPDATE's RETURNING."""
-    posts, categories, users = Post.__table__, Category.__table__, User.__table__
-    return [
-        select(categories.c.name)
-        .where(categories.c.id == posts.c.category_id)
-        .scalar_subquery()
-        .label("category_name"),
-        select(users.c.name)
-        .where(users.c.id == posts.c.author_id)
-        .scalar_subquery()
-        .label("author_name"),
-    ]
 
 
 def categories_with_post_counts() -> Select[*tuple[Any, ...]]:

@@ -1,6 +1,7 @@
 """/api/posts: list (a page at a time, `?category=`), read (counts a read), write, change,
 delete. One post is at /api/posts/<slug>, and at /api/posts/<id> as well."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Response
@@ -38,7 +39,7 @@ def list_posts(arguments: dict[str, Any]) -> dict[str, Any]:
 @bp.get(POST, endpoint="post")
 @bp.response(200, schemas.Post)
 @bp.errors(404)
-def get_post(post: int | str) -> Row[Any]:
+def get_post(post: int | str) -> SimpleNamespace:
     """One post (counts a read)"""
     return service.read_post(post)
 

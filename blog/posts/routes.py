@@ -1,6 +1,6 @@
 """Post pages: list, read, write, edit, delete."""
 
-from typing import Any
+from types import SimpleNamespace
 
 from flask import Blueprint
 from flask import abort
@@ -10,7 +10,6 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import Row
 from sqlalchemy import select
 from werkzeug import Response
 
@@ -72,7 +71,7 @@ def by_id(post_id: int) -> Response | str:
     return redirect(url_for("posts.detail", slug=found.slug), 301)
 
 
-def show(post: Row[*tuple[Any, ...]]) -> str:
+def show(post: SimpleNamespace) -> str:
     return render_template("posts/detail.html", post=post, edited=was_edited(post))
 
 

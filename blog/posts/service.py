@@ -1,6 +1,7 @@
 """Posts as the pages and the API both use them: read (counting the read), found by id or
 slug, owned, saved (a new one under a free slug, with its category checked) and deleted."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import abort
@@ -8,16 +9,14 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from blog.categories.service import category_exists
 from blog.extensions import db
 from blog.extensions import standalone_engine
 from blog.models import Post
-from blog.models import post_names
 from blog.models import posts_with_names
-from blog.sqlite import queued_write
+from blog.posts.reads import count_read
 
 NO_SUCH_POST = "No such post."
 NOT_YOUR_POST = "Only the author of this post can change it."
@@ -33,51 +32,30 @@ class UnknownCategory(Exception):
 
 
 class ReadQueries:
-    """The busiest page's queries, for posts found by `column` (id or slug): built once
-    (building costs more than running them), on the table's columns, as the page needs
-    rows, not objects."""
+    """The busiest page's query, for posts found by `column` (id or slug): built once
+    (building costs more than running it), on the table's columns, as the page needs a
+    row, not an object."""
 
     def __init__(self, column: ColumnElement[Any]) -> None:
-        # One read, counted in the database itself, so concurrent readers never lose one.
-        # Naming updated_at keeps its onupdate from firing: a read is not an edit.
-        self.count_read = (
-            update(Post.__table__)
-            .where(column == bindparam("key"))
-            .values(read_count=posts_table.read_count + 1, updated_at=posts_table.updated_at)
-        )
         self.post_with_names = posts_with_names().where(column == bindparam("key"))
-        # Both in one statement, where the database has UPDATE ... RETURNING (SQLite,
-        # PostgreSQL; not MariaDB): one round trip and one transaction instead of two.
-        self.count_read_returning_post = self.count_read.returning(
-            *Post.__table__.c, *post_names()
-        )
 
 
 BY_ID = ReadQueries(posts_table.id)
 BY_SLUG = ReadQueries(posts_table.slug)
 
 
-def read_post(key: int | str) -> Row[*tuple[Any, ...]]:
+def read_post(key: int | str) -> SimpleNamespace:
     """Count one read of a post, found by its id (an int) or its slug (a str), and return
-    it with its names (a row); 404 if none."""
+    it with its names and its read count as of now (blog.posts.reads); 404 if none."""
     queries = BY_SLUG if isinstance(key, str) else BY_ID
     # One connection straight from an engine: a read needs no ORM session, whose work
-    # would cost more than both statements. On SQLite, the counts queue (blog/sqlite.py);
-    # on PostgreSQL, they commit alone, without waiting for the disk (config.engine_binds).
+    # would cost more than the statement.
     with standalone_engine().connect() as connection:
-        if connection.dialect.update_returning:
-            with queued_write(connection):
-                result = connection.execute(queries.count_read_returning_post, {"key": key})
-                post = result.first()
-                connection.commit()
-        else:
-            with queued_write(connection):
-                connection.execute(queries.count_read, {"key": key})
-                connection.commit()  # at once: the write lock is held no longer than the UPDATE
-            post = connection.execute(queries.post_with_names, {"key": key}).first()
+        post = connection.execute(queries.post_with_names, {"key": key}).first()
     if post is None:
         abort(404, description=NO_SUCH_POST)
-    return post
+    unwritten = count_read(post.id)
+    return SimpleNamespace(**{**post._mapping, "read_count": post.read_count + unwritten})
 
 
 def post_with_names(post_id: int) -> Row[*tuple[Any, ...]]:
