@@ -28,9 +28,10 @@ named after their engine ("sqlite detail @10k", "pg detail @10k"):
   visitor without a session: from its one-second cache (blog/web/page_cache.py).
 - list p1: the same page rendered every time (PAGE_CACHE_SECONDS=0, as for the rest
   below), at 10k and at 1M posts.
-- tutorial list: the list's first page at 10k as the Flask tutorial would write it
-  (benchmarks/apps/tutorial_list.py: the same query and HTML through the bare driver, and
-  none of the blog's features), for what the page itself costs; the blog's rendered list
+- tutorial list, tutorial detail: the list's first page and a random post's page at 10k
+  as the Flask tutorial would write them (benchmarks/apps/tutorial_pages.py: the same
+  queries and HTML through the bare driver, and none of the blog's features, a read count
+  included), for what the pages themselves cost; the blog's rendered list
   is checked against it (0.6, the target proposed in place of 0.37 of hello-world).
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).
 - detail: `/posts/<slug>` (`post-<n>`), a random post per request, at 10k and at 1M; each
@@ -90,7 +91,7 @@ WRK_SCRIPT = HERE / "wrk_count.lua"
 GUNICORN_CONFIG = HERE / "gunicorn_config.py"
 TUTORIAL_APP = HERE / "apps" / "tutorial.py"
 FLOOR_APP = HERE / "apps" / "floor.py"
-TUTORIAL_LIST_APP = "benchmarks.apps.tutorial_list:app"
+TUTORIAL_PAGES_APP = "benchmarks.apps.tutorial_pages:app"
 # The oldest page in the keyset scheme: newer than the very beginning.
 DEEP_PAGE = "/posts/?newer=0-0"
 DETAIL = "/posts/post-"  # followed by a random post's number
@@ -137,7 +138,7 @@ class Plan:
     engine: str  # "sqlite" or "pg": the start of every server's and endpoint's name
     servers: dict[str, tuple[str, str]]
     endpoints: dict[str, Endpoint]
-    # The same list page the tutorial's way (benchmarks/apps/tutorial_list.py): server
+    # The same pages the tutorial's way (benchmarks/apps/tutorial_pages.py): server
     # name, database URL.
     tutorial: tuple[str, str]
 
@@ -241,6 +242,16 @@ def build_sqlite(path: Path, posts: int) -> None:
             f" datetime('2020-01-01', '+' || i || ' minutes'), i % {CATEGORIES} + 1 FROM n",
             (BODY,),
         )
+
+
+def copy_sqlite(source: Path, destination: Path) -> None:
+    """A consistent copy, through SQLite's backup API: a copy of the file alone would miss
+    what its WAL holds, or catch it halfway through a checkpoint."""
+    with (
+        closing(sqlite3.connect(source)) as original,
+        closing(sqlite3.connect(destination)) as copy,
+    ):
+        original.backup(copy)
 
 
 def sqlite_database(directory: Path, posts: int, cached: bool) -> Path:
@@ -400,8 +411,11 @@ def plan(engine: str, urls: dict[int, str], large: int, warm: Path | None = None
             f"{engine} detail @{large_}", large_server, DETAIL, random_ids=large
         ),
     }
-    tutorial = f"{engine} tutorial list @{small_}"
-    endpoints["tutorial list"] = Endpoint(tutorial, tutorial, "/")
+    tutorial = f"{engine} tutorial @{small_}"
+    endpoints["tutorial list"] = Endpoint(f"{engine} tutorial list @{small_}", tutorial, "/")
+    endpoints["tutorial detail"] = Endpoint(
+        f"{engine} tutorial detail @{small_}", tutorial, DETAIL, random_ids=SMALL
+    )
     if warm:
         # A server of its own, on a copy of the file: reading one file into the page cache
         # must not warm the other.
@@ -741,7 +755,7 @@ def main() -> None:
             if "sqlite" in engines:
                 large_file = sqlite_database(store, large, cached)
                 warm = directory / f"posts-{large}-warm.db"
-                shutil.copyfile(large_file, warm)
+                copy_sqlite(large_file, warm)
                 urls = {SMALL: sqlite_url(small_file), large: sqlite_url(large_file)}
                 plans.append(plan("sqlite", urls, large, warm))
             if postgresql:
@@ -784,7 +798,7 @@ def load(
                 servers[name] = Server(name, "wsgi:app", environ, directory)
             name, url = p.tutorial
             environ = base_environment() | {"TUTORIAL_DATABASE_URL": url}
-            servers[name] = Server(name, TUTORIAL_LIST_APP, environ, directory)
+            servers[name] = Server(name, TUTORIAL_PAGES_APP, environ, directory)
         for server in servers.values():
             server.wait()
         problems = preflight(servers, endpoints, args.posts_large)
@@ -845,6 +859,8 @@ RATIOS = (
     ("list large", "list small", 0.8, ""),
     ("deep", "list large", 0.5, ""),
     ("detail small", "hello", 0.3, ""),
+    ("tutorial detail", "hello", None, "the same page, the tutorial's way"),
+    ("detail small", "tutorial detail", None, ""),
 )
 # SQLite's detail @1M is checked warm (see the docstring); PostgreSQL's as it is.
 DETAIL_RATIOS = {

@@ -1,9 +1,10 @@
-"""The blog's rendered post list written as the Flask tutorial writes its index, timed by
-benchmarks/pages.py beside the blog: the same query on the same database, the same HTML,
-and nothing else (no ORM, no session, no sign-in, no CSRF, no request log, no headers).
-What the page itself costs; the blog's cost above it is its own code.
+"""The blog's busiest pages written as the Flask tutorial writes its own, timed by
+benchmarks/pages.py beside the blog: the first page of the post list and a post's page,
+with the same query on the same database and the same HTML, and nothing else (no ORM, no
+session, no sign-in, no CSRF, no request log, no headers, no read count). What the pages
+themselves cost; the blog's cost above it is its own code.
 
-`gunicorn benchmarks.apps.tutorial_list:app`, with TUTORIAL_DATABASE_URL set to
+`gunicorn benchmarks.apps.tutorial_pages:app`, with TUTORIAL_DATABASE_URL set to
 sqlite:///<file> or postgresql://...
 """
 
@@ -18,12 +19,17 @@ from flask import render_template
 from jinja2 import DictLoader
 
 DATABASE_URL = os.environ.get("TUTORIAL_DATABASE_URL", "sqlite:///instance/blog.db")
-QUERY = (
+LIST = (
     "SELECT posts.id, posts.title, posts.slug,"
     " coalesce(posts.excerpt, substr(posts.body, 1, 300)) AS excerpt, posts.created_at,"
     " posts.read_count, posts.category_id, categories.name AS category_name"
     " FROM posts LEFT OUTER JOIN categories ON posts.category_id = categories.id"
     " ORDER BY posts.created_at DESC, posts.id DESC LIMIT 21"
+)
+POST = (
+    "SELECT posts.*, categories.name AS category_name, users.name AS author_name"
+    " FROM posts LEFT OUTER JOIN categories ON categories.id = posts.category_id"
+    " LEFT OUTER JOIN users ON users.id = posts.author_id WHERE posts.slug = {}"
 )
 
 LAYOUT = """<!doctype html>
@@ -73,13 +79,35 @@ INDEX = """{% extends 'base.html' %}
 {% endblock %}
 """
 
+DETAIL = """{% extends 'base.html' %}
+{% block title %}{{ post['title'] }}{% endblock %}
+{% block content %}
+  <article class="post">
+    <h1>{{ post['title'] }}</h1>
+    <p class="meta"><time datetime="{{ post['created_at'].isoformat() }}">{{
+      post['created_at'].strftime('%Y-%m-%d %H:%M') }} UTC</time>
+      · {% if post['category_id'] %}<a href="/categories/{{ post['category_id'] }}">{{
+        post['category_name'] }}</a>{% else %}Uncategorized{% endif %}
+      · {% if post['author_name'] %}by <span class="author">{{ post['author_name'] }}</span>{%
+        else %}by an unknown author{% endif %}
+      · <span class="reads">{{ post['read_count'] }} {% if post['read_count'] == 1 %}read{%
+        else %}reads{% endif %}</span></p>
+    {% if post['body_html'] is not none %}
+      <div class="body markdown">{{ post['body_html']|safe }}</div>
+    {% else %}
+      <div class="body plain">{{ post['body'] }}</div>
+    {% endif %}
+  </article>
+{% endblock %}
+"""
+
 app = Flask(__name__)
-app.jinja_loader = DictLoader({"base.html": LAYOUT, "index.html": INDEX})
+app.jinja_loader = DictLoader({"base.html": LAYOUT, "index.html": INDEX, "detail.html": DETAIL})
 _connection: Any = None
 
 
-def get_rows() -> list[dict[str, Any]]:
-    """The page's rows, as dicts with an aware created_at (the blog's timestamps are UTC),
+def get_rows(query: str, *parameters: object) -> list[dict[str, Any]]:
+    """The query's rows, as dicts with an aware created_at (the blog's timestamps are UTC),
     on one connection per worker: the tutorial connects per request, which costs more than
     the page on PostgreSQL and reads the schema again on SQLite."""
     global _connection
@@ -92,7 +120,9 @@ def get_rows() -> list[dict[str, Any]]:
             from psycopg.rows import dict_row
 
             _connection = psycopg.connect(DATABASE_URL, autocommit=True, row_factory=dict_row)
-    rows = [dict(row) for row in _connection.execute(QUERY).fetchall()]
+    placeholder = "?" if isinstance(_connection, sqlite3.Connection) else "%s"
+    query = query.format(placeholder)
+    rows = [dict(row) for row in _connection.execute(query, parameters).fetchall()]
     for row in rows:
         # SQLite hands back text, as SQLAlchemy wrote it; PostgreSQL a naive datetime.
         moment = row["created_at"]
@@ -104,6 +134,14 @@ def get_rows() -> list[dict[str, Any]]:
 
 @app.get("/")
 def index() -> str:
-    rows = get_rows()
+    rows = get_rows(LIST)
     older = f"{int(rows[19]['created_at'].timestamp() * 1_000_000)}-{rows[19]['id']}"
     return render_template("index.html", posts=rows[:20], older=older)
+
+
+@app.get("/posts/<slug>")
+def detail(slug: str) -> str | tuple[str, int]:
+    rows = get_rows(POST, slug)
+    if not rows:
+        return "No such post.", 404
+    return render_template("detail.html", post=rows[0])
