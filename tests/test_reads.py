@@ -76,3 +76,15 @@ def test_reads_that_cannot_be_written_at_exit_are_reported_lost(app, client, sav
     assert errors == ["2 read counts lost: the database could not be written at exit"]
     counter.engine = engine
     counter.write()
+
+
+def test_reads_counted_before_a_fork_are_left_to_the_parent(app, client, save):
+    app.config["READ_COUNT_FLUSH_SECONDS"] = 3600
+    save(Post(title="Forked", body="b"))
+    reads_shown(client, "forked")
+    reads_shown(client, "forked")
+    counter = app.extensions["blog.read_counter"]
+    counter.process = -1  # as a worker sees it, just forked from a parent that counted two
+    assert reads_shown(client, "forked") == 1
+    counter.write()
+    assert reads_stored(app, "forked") == 1

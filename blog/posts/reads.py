@@ -56,18 +56,21 @@ class ReadCounter:
 
     def count(self, post_id: int) -> int:
         """Count one read of the post; this process's reads of it not yet written."""
+        if self.seconds > 0 and self.process != os.getpid():
+            self.start()
         with self.counting:
             self.unwritten[post_id] += 1
             unwritten = self.unwritten[post_id]
         if self.seconds <= 0:
             self.write()
-        elif self.process != os.getpid():
-            self.start()
         return unwritten
 
     def start(self) -> None:
         """The writer thread, and the write at exit, of this process (the first read in a
-        worker, which gunicorn forked after the app was made)."""
+        worker, which gunicorn forked after the app was made). Reads counted before a fork
+        are the parent's to write."""
+        if self.process is not None:
+            self.unwritten = Counter()
         self.process = os.getpid()
         threading.Thread(target=self.keep_writing, name="read-counts", daemon=True).start()
         atexit.register(self.write_at_exit)
@@ -81,7 +84,10 @@ class ReadCounter:
     def keep_writing(self) -> None:
         while True:
             time.sleep(self.seconds)
-            self.write()
+            try:
+                self.write()
+            except Exception:  # a bug must not stop the writes: the next one tries again
+                log.exception("read counts not written")
 
     def write(self) -> None:
         """Add the reads counted so far to the database, in one transaction. If it fails
