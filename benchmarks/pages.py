@@ -35,7 +35,7 @@ named after their engine ("sqlite detail @10k", "pg detail @10k"):
   is checked against it (0.6, the target proposed in place of 0.37 of hello-world).
 - deep page: the oldest posts, at 1M (DEEP_PAGE below).
 - detail: `/posts/<slug>` (`post-<n>`), a random post per request, at 10k and at 1M; each
-  also counts a read (an UPDATE and a COMMIT).
+  also counts a read (in the worker, written in batches: blog/posts/reads.py).
 - detail @1M, warm (SQLite only): the same, with the database file read into the operating
   system's page cache just before each measurement, as on a server whose memory holds its
   database. Where the machine pages out file pages nobody has read for a while (DAMON does
@@ -852,7 +852,7 @@ def measure(
 RATIOS = (
     ("list cached", "hello", 0.5, ""),
     ("list small", "hello", 0.37, "every page rendered"),
-    # The page with none of the blog's features measures about 0.36 on SQLite and 0.29 on
+    # The page with none of the blog's features measures about 0.35 on SQLite and 0.27 on
     # PostgreSQL (docs/benchmarks.md): the target proposed in place of 0.37 is a ratio to it.
     ("tutorial list", "hello", None, "the same page, the tutorial's way"),
     ("list small", "tutorial list", 0.6, "proposed"),

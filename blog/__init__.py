@@ -14,7 +14,6 @@ from blog.commands import register_commands
 from blog.extensions import csrf
 from blog.extensions import db
 from blog.extensions import login_manager
-from blog.migrating.history import MIGRATIONS_DIRECTORY
 from blog.postgresql import configure_postgresql
 from blog.sqlite import configure_sqlite
 from blog.web import errors
@@ -27,8 +26,6 @@ from blog.web.templating import register_template_filters
 from config import engine_binds
 from config import engine_options
 from config import get_config
-
-__all__ = ["MIGRATIONS_DIRECTORY", "create_app"]
 
 
 def create_app(

@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import inspect
 from sqlalchemy import text
 
-from blog import MIGRATIONS_DIRECTORY
 from blog.extensions import db
 from blog.migrating import ledger
+from blog.migrating.history import MIGRATIONS_DIRECTORY
 from blog.migrating.locks import MYSQL_LOCK_NAME
 from blog.migrating.locks import POSTGRESQL_LOCK_KEY
 from blog.sqlite import beside_database

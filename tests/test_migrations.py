@@ -15,10 +15,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlalchemy import inspect
 
-from blog import MIGRATIONS_DIRECTORY
 from blog.commands.migrate_extension import migrate
 from blog.extensions import db
 from blog.migrating import ledger
+from blog.migrating.history import MIGRATIONS_DIRECTORY
 from tests.helpers import flask_db
 from tests.history import AUTHORS
 from tests.history import BELOW_HEAD

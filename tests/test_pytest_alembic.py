@@ -22,7 +22,7 @@ from sqlalchemy import URL
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 
-from blog import MIGRATIONS_DIRECTORY
+from blog.migrating.history import MIGRATIONS_DIRECTORY
 from tests.databases import dispose
 from tests.databases import make_app
 

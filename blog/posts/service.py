@@ -5,7 +5,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import select
@@ -31,27 +30,20 @@ class UnknownCategory(Exception):
     """The post names a category that does not exist (or went while it was saved)."""
 
 
-class ReadQueries:
-    """The busiest page's query, for posts found by `column` (id or slug): built once
-    (building costs more than running it), on the table's columns, as the page needs a
-    row, not an object."""
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        self.post_with_names = posts_with_names().where(column == bindparam("key"))
-
-
-BY_ID = ReadQueries(posts_table.id)
-BY_SLUG = ReadQueries(posts_table.slug)
+# The busiest page's query, for a post found by id or by slug: built once (building costs
+# more than running it), on the table's columns, as the page needs a row, not an object.
+POST_BY_ID = posts_with_names().where(posts_table.id == bindparam("key"))
+POST_BY_SLUG = posts_with_names().where(posts_table.slug == bindparam("key"))
 
 
 def read_post(key: int | str) -> SimpleNamespace:
     """Count one read of a post, found by its id (an int) or its slug (a str), and return
     it with its names and its read count as of now (blog.posts.reads); 404 if none."""
-    queries = BY_SLUG if isinstance(key, str) else BY_ID
+    query = POST_BY_SLUG if isinstance(key, str) else POST_BY_ID
     # One connection straight from an engine: a read needs no ORM session, whose work
     # would cost more than the statement.
     with standalone_engine().connect() as connection:
-        post = connection.execute(queries.post_with_names, {"key": key}).first()
+        post = connection.execute(query, {"key": key}).first()
     if post is None:
         abort(404, description=NO_SUCH_POST)
     unwritten = count_read(post.id)
@@ -61,7 +53,7 @@ def read_post(key: int | str) -> SimpleNamespace:
 def post_with_names(post_id: int) -> Row[*tuple[Any, ...]]:
     """The post as it is now, with its names, without counting a read; 404 if it went
     (deleted by another request meanwhile)."""
-    row = db.session.execute(BY_ID.post_with_names, {"key": post_id}).first()
+    row = db.session.execute(POST_BY_ID, {"key": post_id}).first()
     if row is None:
         abort(404, description=NO_SUCH_POST)
     return row
