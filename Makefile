@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 # reported and skipped (with CI=true they fail the run); set a variable empty to opt out.
 TEST_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_MARIADB_URL ?= mysql://root@127.0.0.1:3306/
+# The rate-limit tests that need Redis use this database, which they empty.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
 .PHONY: help run test chromium lint lint-migrations test-previous-release format lock \
@@ -28,7 +30,7 @@ run: $(VENV)/.installed-app  ## migrate the development database and serve http:
 
 test: $(VENV)/.installed-test chromium  ## run the tests on every reachable engine, with branch coverage
 	TEST_POSTGRESQL_URL='$(TEST_POSTGRESQL_URL)' TEST_MARIADB_URL='$(TEST_MARIADB_URL)' \
-		$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+		TEST_REDIS_URL='$(TEST_REDIS_URL)' $(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 # The browser tests drive Debian's Chromium (Playwright's own download is never used). As
 # root with apt-get, install it when missing: from the package lists there are, else after

@@ -8,6 +8,9 @@ the development or the production database.
 
 import os
 from collections.abc import Mapping
+from ipaddress import IPv4Network
+from ipaddress import IPv6Network
+from ipaddress import ip_network
 from typing import Any
 
 import click
@@ -38,9 +41,32 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     # Werkzeug's default: scrypt, slow on purpose.
     PASSWORD_HASH_METHOD = "scrypt"
-    # After this many failed sign-ins in a row, a name is refused for a while.
-    SIGN_IN_MAX_FAILURES = 5
-    SIGN_IN_LOCKOUT_SECONDS = 15 * 60
+    # Rate limits, per client address unless said otherwise (blog/web/rate_limits.py), in
+    # Flask-Limiter's notation. Signing in (the page's form and POST /api/tokens together):
+    SIGN_IN_RATE_LIMIT = "10 per minute"
+    # Failed sign-ins: for one name from one address (a flood locks only its sender out), from
+    # one address whatever the names (unknown names included: each costs a decoy hash), and
+    # for one name from every address, in tiers that slow a guess spread over many addresses
+    # more the longer it goes on.
+    SIGN_IN_FAILURES_PER_NAME_AND_ADDRESS = "5 per 15 minutes"
+    SIGN_IN_FAILURES_PER_ADDRESS = "20 per hour"
+    SIGN_IN_FAILURES_PER_NAME = "10 per 15 minutes; 100 per day"
+    # Writes (POST, PUT, PATCH, DELETE) to posts and categories, on the pages and the API.
+    WRITE_RATE_LIMIT = "60 per minute"
+    # Flask-Limiter's own settings. The counts live in RATELIMIT_STORAGE_URI (from the
+    # environment; redis://... in production, so every worker of every server counts
+    # together), else in each process's memory. While that store is out of reach, each
+    # worker counts in its own memory (logged once, when it starts and when it ends).
+    RATELIMIT_ENABLED = True  # said here, as Flask-Limiter keeps a False from an earlier app
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A store that fails half-way through a request costs that request its count, never a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A store that does not answer holds a sign-in for at most this long (redis-py's options).
+    RATELIMIT_STORAGE_OPTIONS: dict[str, Any] = {  # noqa: RUF012
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+    }
     # How often each process writes the reads it counted (blog/posts/reads.py); 0: at once.
     READ_COUNT_FLUSH_SECONDS = 1.0
     # How long an API token from POST /api/tokens lives.
@@ -62,6 +88,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = with_driver(
             environ.get(self.DATABASE_URL_VARIABLE) or self.DEFAULT_DATABASE_URL
         )
+        self.RATELIMIT_STORAGE_URI = environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+        self.TRUSTED_PROXIES = trusted_proxies(environ.get("TRUSTED_PROXIES", ""))
+        self.TRUSTED_PROXY_HOPS = _positive_int(environ, "TRUSTED_PROXY_HOPS", default=1, most=5)
         self.POSTS_PER_PAGE = _positive_int(environ, "POSTS_PER_PAGE", default=10)
         self.PAGE_CACHE_SECONDS = _seconds(environ, "PAGE_CACHE_SECONDS", self.PAGE_CACHE_SECONDS)
         self.READ_COUNT_FLUSH_SECONDS = _seconds(
@@ -223,3 +252,18 @@ def _positive_int(
         limit = f" up to {most}" if most else ""
         raise ConfigError(f"{name} must be a positive whole number{limit}, not {raw!r}")
     return int(raw)
+
+
+def trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For names the client, as
+    addresses or networks separated by commas ("127.0.0.1, 10.0.0.0/8"); none by default."""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES must list addresses or networks (such as 10.0.0.0/8),"
+                f" not {item!r}"
+            ) from None
+    return tuple(networks)

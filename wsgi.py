@@ -9,6 +9,7 @@ from gunicorn.errors import AppImportError
 load_dotenv(Path(__file__).resolve().parent / ".env")
 
 from blog import create_app  # noqa: E402  (after .env, which may set BLOG_CONFIG)
+from blog.web.rate_limits import warn_if_each_worker_counts_alone  # noqa: E402
 from config import ConfigError  # noqa: E402
 
 try:
@@ -19,3 +20,5 @@ except ConfigError as error:
     # gunicorn prints an AppImportError as one line and stops, instead of a traceback per
     # worker and a restart loop.
     raise AppImportError(error.format_message()) from None
+
+warn_if_each_worker_counts_alone(app)

@@ -21,6 +21,8 @@ from blog.web.converters import IdConverter
 from blog.web.converters import PostKeyConverter
 from blog.web.converters import SlugConverter
 from blog.web.logs import register_logging
+from blog.web.proxies import register_proxy_fix
+from blog.web.rate_limits import register_rate_limits
 from blog.web.security import register_security_headers
 from blog.web.templating import register_template_filters
 from config import engine_binds
@@ -43,7 +45,9 @@ def create_app(
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_name, overrides)
     register_logging(app)  # first, so its timer starts before any other hook can refuse
+    register_proxy_fix(app)
     register_extensions(app)
+    register_rate_limits(app)
     register_url_converters(app)
     register_blueprints(app)
     register_template_filters(app)

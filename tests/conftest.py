@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
@@ -38,6 +39,7 @@ from tests.helpers import sign_in
 from tests.history import copy_history
 
 ENGINES = pytest.StashKey[dict[str, Database]]()
+REDIS = pytest.StashKey[str | None]()
 MISSING = pytest.StashKey[dict[str, str]]()
 TESTS_RUN = pytest.StashKey[Counter]()
 
@@ -53,12 +55,31 @@ def pytest_configure(config: pytest.Config) -> None:
             missing[name] = f"not reachable: {reason}"
         else:
             engines[name] = server
+    redis_url, redis_missing = redis_server()
     if missing and os.environ.get("CI") == "true":
         detail = "; ".join(f"{name} {reason}" for name, reason in missing.items())
         raise pytest.UsageError(f"CI needs every database engine: {detail}")
+    if redis_missing and os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"CI needs Redis: {redis_missing}")
+    if redis_missing:
+        missing["redis"] = redis_missing
+    config.stash[REDIS] = redis_url
     config.stash[ENGINES] = engines
     config.stash[MISSING] = missing
     config.stash[TESTS_RUN] = Counter()
+
+
+def redis_server() -> tuple[str | None, str]:
+    """TEST_REDIS_URL (a database the tests may empty; `make test` names one), and why it
+    cannot be used, if it cannot."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return None, "not configured (set TEST_REDIS_URL)"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return None, f"not reachable: {error}"
+    return url, ""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -150,6 +171,21 @@ def database(request: pytest.FixtureRequest) -> Iterator[Database]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test Redis database, empty before and after the test; the test is skipped
+    without one (and with CI=true, the run fails first)."""
+    url = request.config.stash[REDIS]
+    if url is None:
+        pytest.skip("Redis not available")
+    request.config.stash[TESTS_RUN]["redis"] += 1
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

@@ -2,16 +2,23 @@
 counting rows, `flask db`, where a post is, what a list links to, a database as a deploy
 leaves it (before its post-deploy step), and waiting for another process."""
 
+import base64
 import http.client
+import os
 import re
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import flask_migrate
+import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,6 +31,7 @@ from blog.models import Post
 from tests.history import PRE_DEPLOY_HEAD
 
 PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @cache
@@ -38,6 +46,12 @@ class Account:
     id: int
     name: str
     password: str = PASSWORD
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    """An Authorization header for HTTP Basic."""
+    encoded = base64.b64encode(f"{name}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
 
 
 def sign_in(client: FlaskClient, account: Account) -> None:
@@ -104,6 +118,43 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> http.client.HTT
         return response
     finally:
         connection.close()
+
+
+def serve(
+    database_url: str, **environ: str
+) -> tuple[subprocess.Popen, int, list[str], threading.Thread]:
+    """gunicorn (production, two workers) on a free loopback port, with `environ` added to
+    its environment; its stderr is read into a list by a thread, which ends when gunicorn
+    does."""
+    env = {
+        **os.environ,
+        "BLOG_CONFIG": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "load-test-secret",
+        **environ,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log: list[str] = []
+    for line in server.stderr:
+        log.append(line)
+        if match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+            break
+    else:
+        pytest.fail("gunicorn exited before listening:\n" + "".join(log))
+    reader = threading.Thread(target=lambda: log.extend(server.stderr), daemon=True)
+    reader.start()
+    return server, int(match.group(1)), log, reader
+
+
+def stop(server: subprocess.Popen, reader: threading.Thread) -> None:
+    """Stop a server from `serve` gracefully, and wait for its log's end."""
+    server.terminate()
+    server.wait(timeout=30)
+    reader.join(timeout=30)
+    server.stderr.close()
 
 
 def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:

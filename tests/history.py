@@ -4,6 +4,7 @@ scratch revisions on top of the real history."""
 import fcntl
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy import Inspector
 from sqlalchemy import inspect
 from sqlalchemy import text
+from sqlalchemy.exc import SAWarning
 
 from blog.extensions import db
 from blog.migrating import ledger
@@ -29,9 +32,14 @@ TOKENS = "b18505927d6b"  # add API tokens
 SLUG_COLUMN = "e8d7040e9847"  # add slugs to posts (pre-deploy)
 SLUG_INDEX = "6c2f9a1d3b57"  # index and fill post slugs (pre-deploy)
 SLUG_REQUIRED = "0f4e7b2c9a68"  # require post slugs (post-deploy)
-HEAD = SLUG_REQUIRED
-PRE_DEPLOY_HEAD = SLUG_INDEX  # where `flask deploy` stops, before `flask deploy --post`
-BELOW_HEAD = SLUG_INDEX  # where one `flask db downgrade` from head lands
+NAMES_IGNORING_CASE = "1306b26445e4"  # make names unique ignoring case (pre-deploy)
+HEAD = NAMES_IGNORING_CASE
+# Where the slug release's `flask deploy` stopped, before its `flask deploy --post`: posts
+# written meanwhile may have no slug. (This release's `flask deploy`, from the previous
+# release's head, SLUG_REQUIRED, goes all the way: it has no post-deploy revision.)
+PRE_DEPLOY_HEAD = SLUG_INDEX
+BELOW_HEAD = SLUG_REQUIRED  # where one `flask db downgrade` from head lands
+PREVIOUS_RELEASE = SLUG_REQUIRED  # the head of the release before this one
 # The tables of the runs themselves, not of the models: there once made, even at base.
 RUN_TABLES = {"alembic_version", ledger.TABLE_NAME}
 
@@ -47,7 +55,12 @@ TABLE_STORAGE = {
 
 def schema(app: Flask) -> dict:
     """Everything reflection sees of the database: tables, columns, keys, indexes, defaults."""
-    with app.app_context():
+    with app.app_context(), warnings.catch_warnings():
+        # Reflection on SQLite skips an index on an expression with this warning:
+        # indexes() reads them instead.
+        warnings.filterwarnings(
+            "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
+        )
         inspector = inspect(db.engine)
         return {
             table: {
@@ -57,11 +70,28 @@ def schema(app: Flask) -> dict:
                 ],
                 "primary_key": inspector.get_pk_constraint(table),
                 "foreign_keys": inspector.get_foreign_keys(table),
-                "indexes": sorted(inspector.get_indexes(table), key=lambda i: i["name"]),
+                "indexes": sorted(indexes(inspector, table), key=lambda i: i["name"]),
                 "unique": sorted(inspector.get_unique_constraints(table), key=lambda u: u["name"]),
             }
             for table in sorted(inspector.get_table_names())
         }
+
+
+def indexes(inspector: Inspector, table: str) -> list[dict]:
+    """The table's indexes as reflection sees them, and on SQLite, whose reflection skips
+    those on an expression, those too: name and SQL."""
+    found: list[dict] = list(inspector.get_indexes(table))
+    if inspector.dialect.name != "sqlite":
+        return found
+    reflected = {index["name"] for index in found}
+    with inspector.bind.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = :t"),
+            {"t": table},
+        )
+        # Indexes SQLite makes for UNIQUE have no SQL; reflection shows those it reads.
+        found += [{"name": n, "sql": sql} for n, sql in rows if sql and n not in reflected]
+    return found
 
 
 def dialect(app: Flask) -> str:

@@ -11,7 +11,6 @@ from blog.models import Category
 from blog.models import Post
 from blog.models import User
 from tests.helpers import PASSWORD
-from tests.helpers import sign_in
 
 # Every route that writes, as (method, URL); {post} and {category} are filled in.
 WRITES = [
@@ -164,42 +163,6 @@ def test_the_sign_in_link_from_a_write_page_comes_back_to_it(client, make_user):
     to_sign_in = client.get("/posts/new").location
     response = client.post(to_sign_in, data={"name": account.name, "password": PASSWORD})
     assert response.location == "/posts/new"
-
-
-@pytest.mark.options(SIGN_IN_MAX_FAILURES=3, SIGN_IN_LOCKOUT_SECONDS=600)
-def test_repeated_failures_refuse_the_name_for_a_while(app, client, make_user):
-    account = make_user("ada")
-    for _ in range(2):
-        response = client.post("/auth/sign-in", data={"name": "ada", "password": "guess1234"})
-        assert response.status_code == 422
-    third = client.post("/auth/sign-in", data={"name": "ada", "password": "guess1234"})
-    assert third.status_code == 429
-    assert "Too many failed sign-ins for this name" in third.text
-    assert "10 minutes" in third.text
-    assert 590 <= int(third.headers["Retry-After"]) <= 600
-    # Refused even with the right password, until the time is up.
-    right = client.post("/auth/sign-in", data={"name": "ada", "password": account.password})
-    assert right.status_code == 429
-    assert "Sign out" not in client.get("/").text
-    with app.app_context():
-        user = db.session.get(User, account.id)
-        user.locked_until = user.locked_until.replace(year=2000)
-        db.session.commit()
-    assert sign_in(client, account) is None
-
-
-@pytest.mark.options(SIGN_IN_MAX_FAILURES=3)
-def test_a_success_starts_the_count_again(app, client, make_user):
-    account = make_user("ada")
-    for _ in range(2):
-        client.post("/auth/sign-in", data={"name": "ada", "password": "guess1234"})
-    sign_in(client, account)
-    client.post("/auth/sign-out")
-    for _ in range(2):
-        response = client.post("/auth/sign-in", data={"name": "ada", "password": "guess1234"})
-        assert response.status_code == 422
-    with app.app_context():
-        assert db.session.get(User, account.id).failed_sign_ins == 2
 
 
 def test_passwords_are_stored_hashed(app, make_user):

@@ -22,7 +22,15 @@ DATABASE_VARIABLES = {
 
 def environment(**values: str) -> dict[str, str]:
     """This process's environment without any blog setting, plus `values`."""
-    blog_settings = {"BLOG_CONFIG", "SECRET_KEY", "POSTS_PER_PAGE", *DATABASE_VARIABLES}
+    blog_settings = {
+        "BLOG_CONFIG",
+        "SECRET_KEY",
+        "POSTS_PER_PAGE",
+        "RATELIMIT_STORAGE_URI",
+        "TRUSTED_PROXIES",
+        "TRUSTED_PROXY_HOPS",
+        *DATABASE_VARIABLES,
+    }
     env = {key: value for key, value in os.environ.items() if key not in blog_settings}
     env["FLASK_SKIP_DOTENV"] = "1"  # a developer's own .env must not leak into these tests
     return {**env, **values}
@@ -128,6 +136,30 @@ def test_page_cache_seconds_comes_from_the_environment():
     for bad in ("soon", "-1", "nan", "99999"):
         with pytest.raises(ConfigError, match="PAGE_CACHE_SECONDS must be a number of seconds"):
             get_config("development", environ={"PAGE_CACHE_SECONDS": bad})
+
+
+def test_rate_limits_count_in_memory_unless_the_environment_names_a_store():
+    assert get_config("testing", environ={}).RATELIMIT_STORAGE_URI == "memory://"
+    redis = {"RATELIMIT_STORAGE_URI": "redis://cache.example:6379/0"}
+    assert (
+        redis["RATELIMIT_STORAGE_URI"]
+        == get_config("development", environ=redis).RATELIMIT_STORAGE_URI
+    )
+
+
+def test_trusted_proxies_come_from_the_environment():
+    assert get_config("testing", environ={}).TRUSTED_PROXIES == ()
+    config = get_config("testing", environ={"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8 ::1"})
+    assert [str(network) for network in config.TRUSTED_PROXIES] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    assert config.TRUSTED_PROXY_HOPS == 1
+    with pytest.raises(ConfigError, match=r"^TRUSTED_PROXIES must list addresses or networks"):
+        get_config("testing", environ={"TRUSTED_PROXIES": "127.0.0.1,proxy.example"})
+    with pytest.raises(ConfigError, match=r"^TRUSTED_PROXY_HOPS must be a positive whole number"):
+        get_config("testing", environ={"TRUSTED_PROXY_HOPS": "0"})
 
 
 def test_create_app_takes_overrides_for_one_test(tmp_path):

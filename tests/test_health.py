@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from blog.migrating.history import read_history
 from blog.models import Post
 from tests.databases import dispose
 from tests.databases import make_app
 from tests.history import HEAD
 from tests.history import INITIAL
-from tests.history import PRE_DEPLOY_HEAD
+from tests.history import PREVIOUS_RELEASE
+from tests.history import add_revision
 from tests.history import run_sql
 
 
@@ -45,17 +47,27 @@ def test_readyz_behind_the_pre_deploy_head(app):
     assert response.json == {"database": "behind head", "revision": INITIAL, "head": HEAD}
 
 
-def test_readyz_between_deploy_and_deploy_post(app):
-    """The new release serves on its pre-deploy schema while the deploy finishes."""
-    with app.app_context():
-        flask_migrate.downgrade(revision=PRE_DEPLOY_HEAD)
+def test_readyz_between_deploy_and_deploy_post(app, history):
+    """The new release serves on its pre-deploy schema while the deploy finishes: here a
+    release with a post-deploy revision on top of this history (this one has none)."""
+    add_revision(history, "contract", "pass", phase="post-deploy")
+    app.extensions["blog.migration_history"] = read_history(history)
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.json == {
         "database": "post-deploy pending",
-        "revision": PRE_DEPLOY_HEAD,
-        "head": HEAD,
+        "revision": HEAD,
+        "head": "contract",
     }
+
+
+def test_readyz_at_the_previous_releases_head_is_behind(app):
+    """This release's revision is pre-deploy: it runs before the release serves."""
+    with app.app_context():
+        flask_migrate.downgrade(revision=PREVIOUS_RELEASE)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["database"] == "behind head"
 
 
 def test_readyz_ahead_of_head_while_a_newer_release_deploys(app):

@@ -10,6 +10,7 @@ from tests.history import MARKDOWN
 from tests.history import PRE_DEPLOY_HEAD
 from tests.history import READ_COUNT
 from tests.history import SLUG_INDEX
+from tests.history import SLUG_REQUIRED
 from tests.history import TOKENS
 from tests.history import add_revision
 from tests.history import copy_history
@@ -37,7 +38,7 @@ def test_status_on_an_empty_database(empty_app):
     assert "Current: (none: no migration has run here)" in result.output
     assert f"Head:    {HEAD}" in result.output
     assert (
-        "Behind head: 8 pending (flask db upgrade). 1 of them post-deploy: in a deploy,"
+        "Behind head: 9 pending (flask db upgrade). 1 of them post-deploy: in a deploy,"
         " `flask deploy` stops before them, and `flask deploy --post` runs them once the new"
         " release serves everywhere." in result.output
     )
@@ -47,20 +48,21 @@ def test_status_behind_head(empty_app):
     upgrade(empty_app, AUTHORS)
     result = flask_db(empty_app, "status")
     assert result.exit_code == 1
-    assert marks(result.output) == ["[x]"] * 3 + ["[ ]"] * 5
+    assert marks(result.output) == ["[x]"] * 3 + ["[ ]"] * 6
     lines = result.output.splitlines()
     assert "  [x] 391d89251b4c  pre-deploy   initialize Post and Category models" in lines
     assert f"  [ ] {SLUG_INDEX}  pre-deploy   index and fill post slugs" in lines
-    assert f"  [ ] {HEAD}  post-deploy  require post slugs" in lines
+    assert f"  [ ] {SLUG_REQUIRED}  post-deploy  require post slugs" in lines
+    assert f"  [ ] {HEAD}  pre-deploy   make names unique ignoring case" in lines
     assert f"Current: {AUTHORS}" in result.output
-    assert "Behind head: 5 pending" in result.output
+    assert "Behind head: 6 pending" in result.output
 
 
 def test_status_between_deploy_and_deploy_post(empty_app):
     upgrade(empty_app, PRE_DEPLOY_HEAD)
     result = flask_db(empty_app, "status")
     assert result.exit_code == 1
-    assert "Behind head: 1 pending (flask db upgrade). 1 of them post-deploy" in result.output
+    assert "Behind head: 2 pending (flask db upgrade). 1 of them post-deploy" in result.output
 
 
 def test_status_at_head(app):

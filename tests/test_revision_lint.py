@@ -144,4 +144,4 @@ def test_flask_db_lint_exits_1_naming_each_finding(history):
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("migrations/versions/2099_01_01_000000-f00dcafe0001_scratch.py:")
     assert "drop-column" in lines[0]
-    assert lines[-1] == "Error: 1 unsafe operation in 9 revisions, 4 reviewed"
+    assert lines[-1] == "Error: 1 unsafe operation in 10 revisions, 4 reviewed"

@@ -18,6 +18,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from blog.web.rate_limits import limit_writes
+
 NOT_JSON = "Send JSON, with Content-Type: application/json."
 MALFORMED_JSON = "The body is not valid JSON."
 NOT_AN_OBJECT = "The body must be a JSON object."
@@ -102,3 +104,4 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 bp = Blueprint("api", __name__, description="Posts and categories.")
+limit_writes(bp)

@@ -10,7 +10,6 @@ from flask import Response
 from flask import g
 from flask import request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized
 
 from blog.api import schemas
@@ -20,6 +19,7 @@ from blog.auth import tokens
 from blog.extensions import db
 from blog.models import ApiToken
 from blog.models import User
+from blog.web.rate_limits import limit_sign_in
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,16 +34,13 @@ def unauthorized(scheme: str, message: str) -> Unauthorized:
 @bp.doc(security=[{"basicAuth": []}])
 @bp.response(201, schemas.Token)
 @bp.errors(401, 429)
+@limit_sign_in
 def create_token() -> dict[str, Any]:
     """A bearer token, for your name and password (HTTP Basic)"""
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
         raise unauthorized("Basic", "Send your name and password with HTTP Basic auth.")
-    try:
-        user = accounts.authenticate(credentials.username or "", credentials.password or "")
-    except accounts.SignInRefused as refused:
-        retry_after = accounts.seconds_until(refused.until)
-        raise TooManyRequests(str(refused), retry_after=retry_after) from None
+    user = accounts.authenticate(credentials.username or "", credentials.password or "")
     if user is None:
         raise unauthorized("Basic", "Wrong name or password.")
     token, expires_at = tokens.issue_token(user)
@@ -53,7 +50,7 @@ def create_token() -> dict[str, Any]:
 @bp.delete("/tokens")
 @bp.doc(security=BEARER)
 @bp.response(204)
-@bp.errors(401)
+@bp.errors(401, 429)
 def revoke_token() -> Response:
     """Revoke the token this request carries"""
     tokens.revoke_token(bearer_token())
@@ -73,12 +70,13 @@ def bearer_token() -> ApiToken:
 
 def token_required(view: F) -> F:
     """Run `view` only for a request with a live bearer token; its user is `g.api_user`.
-    The document says so: the operation needs a bearer token, and may answer 401."""
+    The document says so: the operation needs a bearer token, and may answer 401, or 429
+    past the write limit (blog.web.rate_limits)."""
 
     @wraps(view)
     def checked(*args: object, **kwargs: object) -> Any:
         g.api_user = db.session.get(User, bearer_token().user_id)
         return view(*args, **kwargs)
 
-    documented: F = bp.doc(security=BEARER)(bp.errors(401)(checked))
+    documented: F = bp.doc(security=BEARER)(bp.errors(401, 429)(checked))
     return documented

@@ -14,12 +14,11 @@ from flask_login import login_user
 from flask_login import logout_user
 from werkzeug import Response
 
-from blog.auth.accounts import SignInRefused
 from blog.auth.accounts import authenticate
-from blog.auth.accounts import seconds_until
 from blog.auth.forms import SignInForm
 from blog.auth.forms import SignOutForm
 from blog.web.forms import render_form
+from blog.web.rate_limits import limit_sign_in
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -27,18 +26,14 @@ WRONG_NAME_OR_PASSWORD = "Wrong name or password."
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+@limit_sign_in
+def sign_in() -> Response | tuple[str, int]:
     """Sign in, then go back to the page that asked (`?next=`, if it is on this site)."""
     if current_user.is_authenticated:
         return redirect(next_page())
     form = SignInForm()
     if form.validate_on_submit():
-        try:
-            user = authenticate(form.name.data, form.password.data)
-        except SignInRefused as refused:
-            form.form_errors.append(str(refused))
-            page, status = render_form("auth/sign_in.html", form, status=429)
-            return page, status, {"Retry-After": str(seconds_until(refused.until))}
+        user = authenticate(form.name.data, form.password.data)
         if user is None:
             form.form_errors.append(WRONG_NAME_OR_PASSWORD)
             return render_form("auth/sign_in.html", form, status=422)

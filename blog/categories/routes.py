@@ -20,8 +20,10 @@ from blog.web.forms import DeleteForm
 from blog.web.forms import render_form
 from blog.web.pagination import cursor_arguments
 from blog.web.pagination import page_of_posts
+from blog.web.rate_limits import limit_writes
 
 bp = Blueprint("categories", __name__, template_folder="templates")
+limit_writes(bp)
 
 
 @bp.get("/")

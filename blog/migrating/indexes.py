@@ -13,6 +13,7 @@
 """
 
 import logging
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,12 +28,16 @@ logger = logging.getLogger("alembic.env")
 def create_index(
     name: str,
     table: str,
-    columns: list[str],
+    columns: Sequence[str | sa.TextClause],
     *,
     unique: bool = False,
     postgresql_ops: dict[str, str] | None = None,
 ) -> None:
-    """Create the index `name` on `table` (`columns`) without blocking writes to it."""
+    """Create the index `name` on `table` (`columns`) without blocking writes to it.
+
+    A column may be an expression, `sa.text("lower(name)")`, on PostgreSQL and SQLite:
+    MariaDB indexes no expression.
+    """
     context = op.get_context()
     dialect = context.dialect.name
     if dialect == "postgresql":
@@ -48,9 +53,12 @@ def create_index(
                     if_not_exists=True,
                 )
     elif dialect in MYSQL:
+        names = [column for column in columns if isinstance(column, str)]
+        if len(names) != len(columns):
+            raise NotImplementedError(f"index {name}: MariaDB indexes no expression")
         kind = "UNIQUE INDEX" if unique else "INDEX"
         op.execute(
-            f"CREATE {kind} IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+            f"CREATE {kind} IF NOT EXISTS {name} ON {table} ({', '.join(names)})"
             " ALGORITHM=INPLACE LOCK=NONE"
         )
     else:

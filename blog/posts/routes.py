@@ -34,8 +34,10 @@ from blog.web.page_cache import cached_for_visitors
 from blog.web.pagination import cursor_arguments
 from blog.web.pagination import int_argument
 from blog.web.pagination import page_of_posts
+from blog.web.rate_limits import limit_writes
 
 bp = Blueprint("posts", __name__, template_folder="templates")
+limit_writes(bp)
 bp.add_app_template_filter(post_key)
 bp.add_app_template_filter(post_url)
 bp.add_app_template_global(release_complete)

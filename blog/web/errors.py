@@ -1,15 +1,21 @@
 """Error pages: HTML for browsers, JSON for clients that ask for it."""
 
+import math
+import time
+
 from flask import Flask
 from flask import current_app
 from flask import json
 from flask import render_template
 from flask import request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
+
+from blog.web.rate_limits import limiter
 
 CSRF_MESSAGE = (
     "This form has expired or did not come from this site. Go back, reload it and try again."
@@ -21,6 +27,7 @@ RETRY_AFTER_SECONDS = 5
 def register_error_handlers(app: Flask) -> None:
     """Answer every HTTP error, and any unexpected exception as a 500, with our error page."""
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)
 
@@ -29,6 +36,25 @@ def handle_csrf_error(error: CSRFError) -> Response:
     """A form without a valid CSRF token: 400, with advice instead of a bare reason."""
     error.description = CSRF_MESSAGE
     return handle_http_error(error)
+
+
+def handle_rate_limited(error: RateLimitExceeded) -> Response:
+    """Over a rate limit (blog.web.rate_limits): 429, saying when to try again, in
+    Retry-After and in words."""
+    breached = limiter.current_limit
+    reset_at = breached.window.reset_time if breached else time.time() + 60
+    seconds = max(1, math.ceil(reset_at - time.time()))
+    error.retry_after = seconds
+    error.description = f"{error.description} Try again in {in_words(seconds)}."
+    return handle_http_error(error)
+
+
+def in_words(seconds: int) -> str:
+    """ "1 second", "90 seconds", "3 minutes": a wait, rounded up to the minute past two."""
+    if seconds >= 120:
+        minutes = math.ceil(seconds / 60)
+        return f"{minutes} minutes"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def handle_database_unavailable(error: OperationalError) -> Response:

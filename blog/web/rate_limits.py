@@ -1,0 +1,148 @@
+"""Rate limits (Flask-Limiter), each counted per client address unless it says otherwise:
+signing in, failed sign-ins (per name and address, per address, and per name from
+anywhere), and writes. The limits themselves are settings in config.py; a request over
+one gets a 429 with Retry-After (blog.web.errors).
+
+The client address is request.remote_addr: the peer's, or the one a trusted proxy names
+(blog.web.proxies). An IPv6 client counts by its /64, the block one machine is given.
+"""
+
+from collections.abc import Callable
+from ipaddress import ip_address
+from ipaddress import ip_network
+from typing import Any
+from typing import TypeVar
+from typing import cast
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import request
+from flask_limiter import Limiter
+from werkzeug.wrappers import Response
+
+F = TypeVar("F", bound=Callable[..., Any])
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Names no account can have share one count: a limit's key stays short whatever is sent.
+NOT_A_NAME = "-"
+NAME_KEY_LENGTH = 64
+
+
+def client_address() -> str:
+    """The client's address, or its IPv6 /64."""
+    address = ip_address(request.remote_addr or "127.0.0.1")
+    if address.version == 6 and address.ipv4_mapped is None:
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+limiter = Limiter(key_func=client_address)
+
+
+@limiter.request_filter
+def is_a_read() -> bool:
+    """Reads are never limited. Said here, they skip most of Flask-Limiter's search for the
+    limits that apply (the write limit is on whole blueprints), which cost a post page about
+    a sixth of its time in-process."""
+    return request.method in READ_METHODS
+
+
+def register_rate_limits(app: Flask) -> None:
+    """Count this app's requests in RATELIMIT_STORAGE_URI."""
+    limiter.init_app(app)
+
+
+def warn_if_each_worker_counts_alone(app: Flask) -> None:
+    """Say so when production serves with its counts in each worker's memory, which no other
+    worker or server sees (wsgi.py: the `flask` commands count nothing)."""
+    if app.config["BLOG_CONFIG"] == "production" and app.config[
+        "RATELIMIT_STORAGE_URI"
+    ].startswith("memory"):
+        app.logger.warning(
+            "RATELIMIT_STORAGE_URI is not set: each worker counts its own sign-ins and writes"
+        )
+
+
+def sign_in_name() -> str:
+    """The name a sign-in is for (the form's, or HTTP Basic's), in lower case, as names
+    are the same whatever their case."""
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic":
+        name = credentials.username or ""
+    else:
+        name = request.form.get("name", "")
+    name = name.strip().lower()
+    return name if name and len(name) <= NAME_KEY_LENGTH else NOT_A_NAME
+
+
+def name_and_address() -> str:
+    return f"{sign_in_name()} {client_address()}"
+
+
+def count_failed_sign_in() -> None:
+    """Mark this request's sign-in as failed, for the failure limits to count."""
+    g.sign_in_failed = True
+
+
+def sign_in_failed(response: Response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def setting(name: str) -> Callable[[], str]:
+    """A limit read from the app's configuration at each request (tests change them)."""
+    return lambda: current_app.config[name]
+
+
+SIGN_IN_LIMITS = [
+    limiter.shared_limit(
+        setting("SIGN_IN_RATE_LIMIT"),
+        scope="sign-in",
+        methods=["POST"],
+        error_message="Too many sign-ins from your address.",
+    ),
+    limiter.shared_limit(
+        setting("SIGN_IN_FAILURES_PER_ADDRESS"),
+        scope="sign-in-failures",
+        methods=["POST"],
+        deduct_when=sign_in_failed,
+        error_message="Too many failed sign-ins from your address.",
+    ),
+    limiter.shared_limit(
+        setting("SIGN_IN_FAILURES_PER_NAME_AND_ADDRESS"),
+        scope="sign-in-failures-for-name-from-address",
+        key_func=name_and_address,
+        methods=["POST"],
+        deduct_when=sign_in_failed,
+        error_message="Too many failed sign-ins for this name from your address.",
+    ),
+    limiter.shared_limit(
+        setting("SIGN_IN_FAILURES_PER_NAME"),
+        scope="sign-in-failures-for-name",
+        key_func=sign_in_name,
+        methods=["POST"],
+        deduct_when=sign_in_failed,
+        error_message="Too many failed sign-ins for this name.",
+    ),
+]
+
+WRITE_LIMIT = limiter.shared_limit(
+    setting("WRITE_RATE_LIMIT"),
+    scope="writes",
+    methods=WRITE_METHODS,
+    error_message="Too many changes from your address.",
+)
+
+
+def limit_sign_in(view: F) -> F:
+    """Apply the sign-in limits to a view that signs in (they count together across views)."""
+    limited: Callable[..., Any] = view
+    for limit in SIGN_IN_LIMITS:
+        limited = limit(limited)
+    return cast(F, limited)
+
+
+def limit_writes(blueprint: Blueprint) -> None:
+    """Apply the write limit to every write to `blueprint`'s routes."""
+    WRITE_LIMIT(blueprint)
