@@ -60,6 +60,8 @@ class Config:
     RATELIMIT_ENABLED = True  # said here, as Flask-Limiter keeps a False from an earlier app
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Every limit a request is over is found, so its Retry-After waits for the last of them.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
     # A store that fails half-way through a request costs that request its count, never a 500.
     RATELIMIT_SWALLOW_ERRORS = True
     # A store that does not answer holds a sign-in for at most this long (redis-py's options).

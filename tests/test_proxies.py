@@ -48,3 +48,9 @@ def test_anyone_else_forging_the_header_is_counted_as_themselves(behind_proxy):
     assert sign_in_page_post(behind_proxy, "127.0.0.7", "127.0.0.6") == 429
     assert sign_in_page_post(behind_proxy, "127.0.0.1", "127.0.0.7") == 429
     assert sign_in_page_post(behind_proxy, "127.0.0.1", "127.0.0.8") == 422
+
+
+def test_a_proxy_seen_through_an_ipv6_socket_is_still_trusted(behind_proxy):
+    assert sign_in_page_post(behind_proxy, "::ffff:127.0.0.1", "127.0.0.5") == 422
+    assert sign_in_page_post(behind_proxy, "::ffff:127.0.0.1", "127.0.0.6") == 422
+    assert sign_in_page_post(behind_proxy, "127.0.0.1", "127.0.0.5") == 429

@@ -78,6 +78,51 @@ def test_a_guess_spread_over_many_addresses_is_slowed(app, make_user):
     assert sign_in_from(app, "127.0.0.8", "bea").status_code == 422
 
 
+@pytest.mark.options(SIGN_IN_FAILURES_PER_NAME="3 per 15 minutes; 3 per day")
+def test_the_browser_an_author_signed_in_from_is_never_held_back_by_others(app, make_user):
+    account = make_user("ada")
+    browser = app.test_client()
+    here = {"REMOTE_ADDR": "127.0.0.9"}
+    assert browser.post("/auth/sign-in", data={"name": "ada", "password": PASSWORD},
+                        environ_base=here).status_code == 302  # fmt: skip
+    browser.post("/auth/sign-out", environ_base=here)
+    for address in ("127.0.0.5", "127.0.0.6", "127.0.0.7"):
+        assert sign_in_from(app, address, "ada").status_code == 422
+    refused = sign_in_from(app, "127.0.0.9", "ada", PASSWORD)  # another browser
+    assert refused.status_code == 429
+    # Over both tiers: told to wait for the day's, not the quarter of an hour's.
+    assert int(refused.headers["Retry-After"]) > 15 * 60
+    again = browser.post(
+        "/auth/sign-in", data={"name": account.name, "password": PASSWORD}, environ_base=here
+    )
+    assert again.status_code == 302
+
+
+@pytest.mark.options(SIGN_IN_FAILURES_PER_NAME="2 per hour")
+def test_a_forged_known_name_cookie_changes_nothing(app, make_user):
+    make_user("ada")
+    for address in ("127.0.0.5", "127.0.0.6"):
+        assert sign_in_from(app, address, "ada").status_code == 422
+    browser = app.test_client()
+    browser.set_cookie(rate_limits.KNOWN_NAME_COOKIE, "ada")
+    response = browser.post("/auth/sign-in", data={"name": "ada", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+@pytest.mark.options(SIGN_IN_FAILURES_PER_NAME_AND_ADDRESS="2 per hour")
+def test_the_page_counts_the_forms_name_whatever_else_is_sent(app, make_user):
+    make_user("ada")
+    for other in ("x1", "x2"):
+        response = app.test_client().post(
+            "/auth/sign-in",
+            data={"name": "ada", "password": WRONG},
+            headers=basic(other, WRONG),
+            environ_base={"REMOTE_ADDR": "127.0.0.7"},
+        )
+        assert response.status_code == 422
+    assert sign_in_from(app, "127.0.0.7", "ada", PASSWORD).status_code == 429
+
+
 @pytest.mark.options(SIGN_IN_FAILURES_PER_NAME_AND_ADDRESS="2 per hour")
 def test_only_a_wrong_password_counts_as_a_failure(app, make_user):
     account = make_user("ada")
@@ -152,7 +197,8 @@ def test_the_document_lists_429_where_a_limit_applies():
     [
         ("127.0.0.9", "127.0.0.9"),
         ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
-        ("::ffff:127.0.0.9", "::ffff:7f00:9"),
+        ("::ffff:127.0.0.9", "127.0.0.9"),
+        ("not an address", "-"),
     ],
 )
 def test_a_client_counts_by_its_address_or_its_ipv6_block(app, peer, counted_as):

@@ -19,6 +19,7 @@ from blog.auth.forms import SignInForm
 from blog.auth.forms import SignOutForm
 from blog.web.forms import render_form
 from blog.web.rate_limits import limit_sign_in
+from blog.web.rate_limits import remember_known_name
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -39,7 +40,9 @@ def sign_in() -> Response | tuple[str, int]:
             return render_form("auth/sign_in.html", form, status=422)
         login_user(user)
         flash(f"Signed in as {user.name}.", "success")
-        return redirect(next_page())
+        response = redirect(next_page())
+        remember_known_name(response, user.name)
+        return response
     return render_form("auth/sign_in.html", form)
 
 

@@ -40,13 +40,21 @@ def handle_csrf_error(error: CSRFError) -> Response:
 
 def handle_rate_limited(error: RateLimitExceeded) -> Response:
     """Over a rate limit (blog.web.rate_limits): 429, saying when to try again, in
-    Retry-After and in words."""
-    breached = limiter.current_limit
-    reset_at = breached.window.reset_time if breached else time.time() + 60
-    seconds = max(1, math.ceil(reset_at - time.time()))
+    Retry-After and in words: when the last of the limits it is over lets it through."""
+    seconds = max(1, math.ceil(free_at(error) - time.time()))
     error.retry_after = seconds
     error.description = f"{error.description} Try again in {in_words(seconds)}."
     return handle_http_error(error)
+
+
+def free_at(error: RateLimitExceeded) -> float:
+    """When every limit this request is over lets it through (Flask-Limiter checks them
+    all: RATELIMIT_FAIL_ON_FIRST_BREACH is off); a whole window from now if the store
+    cannot say, as it may have failed since it refused the request."""
+    try:
+        return max(limit.window.reset_time for limit in limiter.current_limits if limit.breached)
+    except Exception:  # the store's errors are the store's own (redis, memcached ...)
+        return time.time() + error.limit.limit.get_expiry()
 
 
 def in_words(seconds: int) -> str:

@@ -43,6 +43,8 @@ class TrustedProxyFix:
             address = ip_address(peer or "")
         except ValueError:  # a Unix socket's peer has no address
             return False
+        # A server listening on [::] sees an IPv4 proxy as ::ffff:a.b.c.d.
+        address = getattr(address, "ipv4_mapped", None) or address
         return any(address in network for network in self.trusted)
 
 

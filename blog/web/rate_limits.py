@@ -5,6 +5,10 @@ one gets a 429 with Retry-After (blog.web.errors).
 
 The client address is request.remote_addr: the peer's, or the one a trusted proxy names
 (blog.web.proxies). An IPv6 client counts by its /64, the block one machine is given.
+
+The per-name limit is the one others could turn on an author, from enough addresses: a
+browser that has signed in with that name before (a signed cookie, KNOWN_NAME_COOKIE) is
+exempt from it, so its author always gets in from there.
 """
 
 from collections.abc import Callable
@@ -20,6 +24,8 @@ from flask import current_app
 from flask import g
 from flask import request
 from flask_limiter import Limiter
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
 from werkzeug.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,12 +34,22 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Names no account can have share one count: a limit's key stays short whatever is sent.
 NOT_A_NAME = "-"
 NAME_KEY_LENGTH = 64
+# Addresses that are not one (a proxy's malformed X-Forwarded-For) share one count.
+NOT_AN_ADDRESS = "-"
+KNOWN_NAME_COOKIE = "known_name"
+KNOWN_NAME_SECONDS = 365 * 24 * 60 * 60
 
 
 def client_address() -> str:
-    """The client's address, or its IPv6 /64."""
-    address = ip_address(request.remote_addr or "127.0.0.1")
-    if address.version == 6 and address.ipv4_mapped is None:
+    """The client's address (an IPv4 one, for an IPv4-mapped IPv6 address), or its IPv6
+    /64. Never raises: Flask-Limiter would take an error for its store's, and count nothing."""
+    try:
+        address = ip_address(request.remote_addr or "")
+    except ValueError:
+        return NOT_AN_ADDRESS
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
         return str(ip_network(f"{address}/64", strict=False))
     return str(address)
 
@@ -66,11 +82,12 @@ def warn_if_each_worker_counts_alone(app: Flask) -> None:
 
 
 def sign_in_name() -> str:
-    """The name a sign-in is for (the form's, or HTTP Basic's), in lower case, as names
-    are the same whatever their case."""
+    """The name a sign-in is for, in lower case, as names are the same whatever their case:
+    HTTP Basic's for the API, the form's for the page (whatever other header it sends)."""
     credentials = request.authorization
-    if credentials is not None and credentials.type == "basic":
-        name = credentials.username or ""
+    if request.blueprint == "api":
+        basic = credentials is not None and credentials.type == "basic"
+        name = (credentials.username or "") if basic and credentials else ""
     else:
         name = request.form.get("name", "")
     name = name.strip().lower()
@@ -88,6 +105,33 @@ def count_failed_sign_in() -> None:
 
 def sign_in_failed(response: Response) -> bool:
     return bool(g.get("sign_in_failed"))
+
+
+def known_names() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key or "", salt=KNOWN_NAME_COOKIE)
+
+
+def remember_known_name(response: Response, name: str) -> None:
+    """After a sign-in as `name`, mark this browser as one that has signed in with it."""
+    response.set_cookie(
+        KNOWN_NAME_COOKIE,
+        known_names().dumps(name.lower()),
+        max_age=KNOWN_NAME_SECONDS,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def signed_in_here_before() -> bool:
+    """True if this browser has signed in with the name it signs in with now."""
+    cookie = request.cookies.get(KNOWN_NAME_COOKIE)
+    if not cookie:
+        return False
+    try:
+        return bool(known_names().loads(cookie) == sign_in_name())
+    except BadSignature:
+        return False
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -123,6 +167,7 @@ SIGN_IN_LIMITS = [
         key_func=sign_in_name,
         methods=["POST"],
         deduct_when=sign_in_failed,
+        exempt_when=signed_in_here_before,
         error_message="Too many failed sign-ins for this name.",
     ),
 ]
