@@ -295,3 +295,18 @@ def test_production_says_when_each_worker_counts_alone(monkeypatch, caplog, stor
     with caplog.at_level(logging.WARNING, logger="blog"):
         rate_limits.warn_if_each_worker_counts_alone(create_app("production", commands=False))
     assert ("RATELIMIT_STORAGE_URI is not set" in caplog.text) is warned
+
+
+@pytest.mark.options(SIGN_IN_FAILURES_PER_NAME="2 per hour; 100 per day")
+def test_flask_users_unlock_lifts_the_per_name_limit(app, make_user, runner):
+    make_user("ada")
+    for address in ("127.0.0.5", "127.0.0.6"):
+        assert sign_in_from(app, address, "ada").status_code == 422
+    assert sign_in_from(app, "127.0.0.8", "ada", PASSWORD).status_code == 429
+    result = runner.invoke(args=["users", "unlock", "ADA"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "ada may sign in again from anywhere.\n"
+    assert sign_in_from(app, "127.0.0.8", "ada", PASSWORD).status_code == 302
+    missing = runner.invoke(args=["users", "unlock", "nobody"])
+    assert missing.exit_code == 1
+    assert missing.output == "Error: No user called 'nobody'.\n"

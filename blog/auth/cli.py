@@ -1,4 +1,4 @@
-"""`flask users`: create authors, list them, set their passwords."""
+"""`flask users`: create authors, list them, set their passwords, lift a sign-in limit."""
 
 import sys
 from typing import Any
@@ -20,8 +20,11 @@ from blog.auth.accounts import set_password
 from blog.extensions import db
 from blog.models import Post
 from blog.models import User
+from blog.web.rate_limits import lift_name_limit
 
-users = AppGroup("users", help="Create authors, list them, set their passwords.")
+users = AppGroup(
+    "users", help="Create authors, list them, set their passwords, lift a sign-in limit."
+)
 
 password_stdin = click.option(
     "--password-stdin",
@@ -56,7 +59,7 @@ def create(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 @password_stdin
 def set_password_command(name: str, password_stdin: bool) -> None:
-    """Give NAME a new password (and lift any refusal of its sign-ins)."""
+    """Give NAME a new password (which ends its API tokens and sessions)."""
     try:
         if find_user(name) is None:
             raise AccountError(f"No user called {name!r}.")
@@ -64,6 +67,17 @@ def set_password_command(name: str, password_stdin: bool) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Set a new password for {user.name}.")
+
+
+@users.command("unlock")
+@click.argument("name")
+def unlock(name: str) -> None:
+    """Lift the limit on NAME's sign-ins that failures from every address reached."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"No user called {name!r}.")
+    lift_name_limit(user.name)
+    click.echo(f"{user.name} may sign in again from anywhere.")
 
 
 @users.command("list")

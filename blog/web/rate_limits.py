@@ -26,6 +26,7 @@ from flask import request
 from flask_limiter import Limiter
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from limits import parse_many
 from werkzeug.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,6 +39,7 @@ NAME_KEY_LENGTH = 64
 NOT_AN_ADDRESS = "-"
 KNOWN_NAME_COOKIE = "known_name"
 KNOWN_NAME_SECONDS = 365 * 24 * 60 * 60
+PER_NAME_SCOPE = "sign-in-failures-for-name"
 
 
 def client_address() -> str:
@@ -163,7 +165,7 @@ SIGN_IN_LIMITS = [
     ),
     limiter.shared_limit(
         setting("SIGN_IN_FAILURES_PER_NAME"),
-        scope="sign-in-failures-for-name",
+        scope=PER_NAME_SCOPE,
         key_func=sign_in_name,
         methods=["POST"],
         deduct_when=sign_in_failed,
@@ -191,3 +193,10 @@ def limit_sign_in(view: F) -> F:
 def limit_writes(blueprint: Blueprint) -> None:
     """Apply the write limit to every write to `blueprint`'s routes."""
     WRITE_LIMIT(blueprint)
+
+
+def lift_name_limit(name: str) -> None:
+    """Forget the failed sign-ins counted for `name` from every address (`flask users
+    unlock`); those counted per name and address expire by themselves."""
+    for item in parse_many(current_app.config["SIGN_IN_FAILURES_PER_NAME"]):
+        limiter.limiter.clear(item, name.lower(), PER_NAME_SCOPE)
