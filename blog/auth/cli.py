@@ -40,6 +40,14 @@ def read_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
+def existing_user(name: str) -> User:
+    """The user called `name` (in any case); a one-line error if there is none."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"No user called {name!r}.")
+    return user
+
+
 @users.command("create")
 @click.argument("name")
 @password_stdin
@@ -73,9 +81,7 @@ def set_password_command(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 def unlock(name: str) -> None:
     """Lift the limit on NAME's sign-ins that failures from every address reached."""
-    user = find_user(name)
-    if user is None:
-        raise click.ClickException(f"No user called {name!r}.")
+    user = existing_user(name)
     lift_name_limit(user.name)
     click.echo(f"{user.name} may sign in again from anywhere.")
 
@@ -102,9 +108,7 @@ def list_users() -> None:
 @click.argument("name")
 def adopt_posts(name: str) -> None:
     """Make NAME the author of every post that has none (posts from before accounts)."""
-    user = find_user(name)
-    if user is None:
-        raise click.ClickException(f"No user called {name!r}.")
+    user = existing_user(name)
     # Session.execute is typed to give a Result; for an UPDATE without RETURNING, it is
     # the CursorResult that has rowcount.
     adopted = cast(

@@ -87,11 +87,12 @@ def sign_in_name() -> str:
     """The name a sign-in is for, in lower case, as names are the same whatever their case:
     HTTP Basic's for the API, the form's for the page (whatever other header it sends)."""
     credentials = request.authorization
-    if request.blueprint == "api":
-        basic = credentials is not None and credentials.type == "basic"
-        name = (credentials.username or "") if basic and credentials else ""
-    else:
+    if request.blueprint != "api":
         name = request.form.get("name", "")
+    elif credentials is not None and credentials.type == "basic":
+        name = credentials.username or ""
+    else:
+        name = ""
     name = name.strip().lower()
     return name if name and len(name) <= NAME_KEY_LENGTH else NOT_A_NAME
 
