@@ -1,6 +1,7 @@
 """Small helpers the tests share: the API's document, accounts and signing in,
 counting rows, `flask db`, where a post is, what a list links to, a database as a deploy
-leaves it (before its post-deploy step), and waiting for another process."""
+leaves it (before its post-deploy step), waiting for another process, and which library
+code a request ran."""
 
 import base64
 import http.client
@@ -169,3 +170,21 @@ def model_rendering(body: str) -> tuple[str | None, str | None]:
     """The body_html and excerpt the Post model's body setter makes of `body`."""
     post = Post(body=body)
     return post.body_html, post.excerpt
+
+
+def functions_run(package: str, action: Callable[[], object]) -> set[str]:
+    """The names of `package`'s functions that ran during `action()` (seen by a profile
+    hook, so nothing is replaced)."""
+    ran: set[str] = set()
+    folder = f"{os.sep}{package}{os.sep}"
+
+    def watch(frame: Any, event: str, _: object) -> None:
+        if event == "call" and folder in frame.f_code.co_filename:
+            ran.add(frame.f_code.co_name)
+
+    sys.setprofile(watch)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return ran

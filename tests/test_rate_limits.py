@@ -18,6 +18,7 @@ from tests.helpers import PASSWORD
 from tests.helpers import api_document
 from tests.helpers import basic
 from tests.helpers import count
+from tests.helpers import functions_run
 from tests.helpers import serve
 from tests.helpers import stop
 
@@ -170,6 +171,16 @@ def test_writes_are_limited_per_address_and_reads_are_not(app, client, author):
     assert refused.content_type.startswith("text/html")
     assert client.get("/categories/").status_code == 200
     assert count(app, Category) == 2
+
+
+def test_a_read_runs_no_rate_limit_code_and_a_write_does(client, author):
+    written = []
+    write = lambda: written.append(client.post("/posts/new", data={"title": "Hi", "body": "."}))  # noqa: E731
+    assert "_check_request_limit" in functions_run("flask_limiter", write)
+    post_url = written[0].headers["Location"]
+    client.get(post_url)  # the test client tears the write's request down at the next one
+    assert functions_run("flask_limiter", lambda: client.get(post_url)) == set()
+    assert functions_run("flask_limiter", lambda: client.head("/categories/")) == set()
 
 
 @pytest.mark.options(WRITE_RATE_LIMIT="1 per minute")

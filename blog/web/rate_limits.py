@@ -12,6 +12,7 @@ exempt from it, so its author always gets in from there.
 """
 
 from collections.abc import Callable
+from functools import wraps
 from ipaddress import ip_address
 from ipaddress import ip_network
 from typing import Any
@@ -61,15 +62,39 @@ limiter = Limiter(key_func=client_address)
 
 @limiter.request_filter
 def is_a_read() -> bool:
-    """Reads are never limited. Said here, they skip most of Flask-Limiter's search for the
-    limits that apply (the write limit is on whole blueprints), which cost a post page about
-    a sixth of its time in-process."""
+    """Reads are never limited. Flask-Limiter's hooks pass reads over already
+    (register_rate_limits); this tells the views it decorates, whose own check runs
+    for every method (the sign-in page, which a GET shows)."""
     return request.method in READ_METHODS
 
 
 def register_rate_limits(app: Flask) -> None:
-    """Count this app's requests in RATELIMIT_STORAGE_URI."""
+    """Count this app's writes and sign-ins in RATELIMIT_STORAGE_URI."""
+    registries: list[dict[Any, list[Any]]] = [
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    ]
+    blogs_own = [list(registry.get(None, ())) for registry in registries]
     limiter.init_app(app)
+    # Flask-Limiter's hooks run for every request, and even a read that is_a_read exempts
+    # pays about 200 Python calls in them: a tenth of a post page (docs/benchmarks.md). So
+    # the hooks init_app added run for writes only.
+    for registry, own in zip(registries, blogs_own, strict=True):
+        registry[None] = [hook if hook in own else for_writes(hook) for hook in registry[None]]
+
+
+def for_writes(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """`hook`, passed over for a read: as a before_request or teardown hook it does nothing
+    then, as an after_request hook it hands the response back unchanged."""
+
+    @wraps(hook)
+    def hook_for_writes(*args: Any) -> Any:
+        if request.method in READ_METHODS:
+            return args[0] if args else None
+        return hook(*args)
+
+    return hook_for_writes
 
 
 def warn_if_each_worker_counts_alone(app: Flask) -> None:
