@@ -24,6 +24,7 @@ from blog.web.logs import register_logging
 from blog.web.proxies import register_proxy_fix
 from blog.web.rate_limits import register_rate_limits
 from blog.web.security import register_security_headers
+from blog.web.sessions import register_sessions
 from blog.web.templating import register_template_filters
 from config import engine_binds
 from config import engine_options
@@ -46,6 +47,7 @@ def create_app(
     load_config(app, config_name, overrides)
     register_logging(app)  # first, so its timer starts before any other hook can refuse
     register_proxy_fix(app)
+    register_sessions(app)
     register_extensions(app)
     register_rate_limits(app)
     register_url_converters(app)
